@@ -1,0 +1,71 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import type { EventBus } from './events/event-bus.js';
+import { apiKeyAuth } from './http/auth.middleware.js';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { eventsRouter } from './http/events.routes.js';
+import { jobsRouter } from './http/jobs.routes.js';
+import type { Metrics } from './http/metrics.js';
+import { buildOpenApiDocument } from './http/openapi.js';
+import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
+import { uploadMiddleware } from './http/upload.middleware.js';
+import { videosRouter } from './http/videos.routes.js';
+import type { CommandService } from './services/command.service.js';
+import type { DownloadService } from './services/download.service.js';
+import type { JobService } from './services/job.service.js';
+import type { RunService } from './services/run.service.js';
+import type { UploadService } from './services/upload.service.js';
+import type { VideoService } from './services/video.service.js';
+
+export interface AppDeps {
+  logger: Logger;
+  apiKey: string | undefined;
+  maxUploadBytes: number;
+  tmpDir: string;
+  videos: VideoService;
+  uploads: UploadService;
+  commands: CommandService;
+  downloads: DownloadService;
+  jobs: JobService;
+  runs: RunService;
+  bus: EventBus;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+}
+
+/** The Express app; it never listens (server.ts and the tests do). */
+export function buildApp(d: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+  app.use(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(d.metrics.httpMiddleware());
+
+  app.use(serviceRouter({ checks: d.readiness, metrics: d.metrics }));
+
+  const api = express.Router();
+  api.use(apiKeyAuth(d.apiKey));
+  api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  api.use(
+    videosRouter({
+      videos: d.videos,
+      uploads: d.uploads,
+      commands: d.commands,
+      downloads: d.downloads,
+      upload: uploadMiddleware(d.tmpDir, d.maxUploadBytes),
+    }),
+  );
+  const openapi = buildOpenApiDocument();
+  api.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  api.use(jobsRouter({ jobs: d.jobs, runs: d.runs }));
+  api.use(eventsRouter(d.bus));
+  app.use('/api', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(d.logger));
+  return app;
+}

@@ -1,0 +1,69 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  STORAGE_DIR: z.string().min(1).default('./uploads'),
+  MAX_UPLOAD_BYTES: positiveInt.default(2_147_483_648),
+  WORKER_CONCURRENCY: positiveInt.default(Math.max(1, os.availableParallelism?.() ?? os.cpus().length)),
+  FFMPEG_PATH: z.string().min(1).default('ffmpeg'),
+  FFPROBE_PATH: z.string().min(1).default('ffprobe'),
+  API_KEY: z.string().min(1).optional(),
+  QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]+$/).default('video-jobs'),
+  DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+  JOB_ATTEMPTS: positiveInt.default(3),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = Readonly<{
+  port: number;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  storageDir: string;
+  maxUploadBytes: number;
+  workerConcurrency: number;
+  ffmpegPath: string;
+  ffprobePath: string;
+  apiKey: string | undefined;
+  queueName: string;
+  dbSchema: string;
+  shutdownGraceMs: number;
+  jobAttempts: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+}>;
+
+/** Reads and validates the environment once; a bad value stops start-up with a message naming it. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    storageDir: path.resolve(e.STORAGE_DIR),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    ffmpegPath: e.FFMPEG_PATH,
+    ffprobePath: e.FFPROBE_PATH,
+    apiKey: e.API_KEY,
+    queueName: e.QUEUE_NAME,
+    dbSchema: e.DB_SCHEMA,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    jobAttempts: e.JOB_ATTEMPTS,
+    logLevel: e.LOG_LEVEL,
+  });
+}

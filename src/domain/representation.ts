@@ -1,0 +1,48 @@
+import type { Job } from './job.js';
+import type { Video } from './video.js';
+
+/** The public shape of a Video (shared/API.md); internal columns stay out. */
+export function toVideoResource(v: Video) {
+  return {
+    id: v.id,
+    kind: v.kind,
+    status: v.status,
+    originalName: v.originalName,
+    sizeBytes: v.sizeBytes,
+    durationSec: v.durationSec,
+    width: v.width,
+    height: v.height,
+    fps: v.fps,
+    videoCodec: v.videoCodec,
+    audioCodec: v.audioCodec,
+    container: v.container,
+    sourceJobId: v.sourceJobId,
+    downloadUrl: v.status === 'ready' ? `/api/videos/${v.id}/download` : null,
+    createdAt: v.createdAt.toISOString(),
+    updatedAt: v.updatedAt.toISOString(),
+  };
+}
+
+/** The public shape of a Job (shared/API.md), plus `method`: which FFmpeg path produced the output. */
+export function toJobResource(j: Job) {
+  return {
+    id: j.id,
+    type: j.type,
+    status: j.status,
+    params: j.params,
+    inputVideoIds: j.inputVideoIds,
+    outputVideoId: j.outputVideoId,
+    dependsOn: j.dependsOn,
+    progress: Math.round(j.progress * 10) / 10,
+    attempts: j.attempts,
+    error: j.error,
+    method: j.method,
+    createdAt: j.createdAt.toISOString(),
+    queuedAt: j.queuedAt?.toISOString() ?? null,
+    startedAt: j.startedAt?.toISOString() ?? null,
+    finishedAt: j.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export type VideoResource = ReturnType<typeof toVideoResource>;
+export type JobResource = ReturnType<typeof toJobResource>;

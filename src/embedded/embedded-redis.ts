@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export interface EmbeddedRedis {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export const REDIS_MISSING_MESSAGE =
+  'redis-server was not found on PATH: install it (Debian/Ubuntu: apt-get install redis-server) or set REDIS_URL to a Redis you run.';
+
+/**
+ * A private redis-server child on a unix socket in DATA_DIR, with nothing persisted: PostgreSQL is
+ * the truth and the reconciler rebuilds the queue. A pidfile lets the next start stop one that a
+ * killed run left behind.
+ */
+export async function startEmbeddedRedis(dataDir: string, logger: Logger, redisServer = 'redis-server'): Promise<EmbeddedRedis> {
+  const dir = path.join(dataDir, 'redis');
+  await mkdir(dir, { recursive: true });
+  const socket = path.join(dir, 'redis.sock');
+  const pidfile = path.join(dir, 'redis.pid');
+  await stopStale(pidfile, logger);
+  await rm(socket, { force: true });
+
+  const child = spawn(
+    redisServer,
+    ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
+      '--maxmemory-policy', 'noeviction', '--pidfile', pidfile, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  await waitUntilListening(child, socket);
+  child.on('exit', (code, signal) => {
+    process.off('exit', killOnExit);
+    if (code !== 0 && signal !== 'SIGTERM') logger.warn({ code, signal }, 'embedded redis-server exited');
+  });
+  return {
+    url: `unix://${socket}`,
+    async stop() {
+      process.off('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(timer);
+      await rm(pidfile, { force: true });
+    },
+  };
+}
+
+function waitUntilListening(child: ChildProcess, socket: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT' ? new Error(REDIS_MISSING_MESSAGE) : err);
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}: ${stderr.trim()}`)));
+    const started = Date.now();
+    const poll = async () => {
+      const { access } = await import('node:fs/promises');
+      if (await access(socket).then(() => true, () => false)) return resolve();
+      if (Date.now() - started > 10_000) return reject(new Error(`redis-server did not open ${socket} within 10 s`));
+      setTimeout(poll, 25);
+    };
+    void poll();
+  });
+}
+
+/** A redis-server that a killed earlier run left behind would hold the socket: stop it. */
+async function stopStale(pidfile: string, logger: Logger): Promise<void> {
+  const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  if (!cmdline.includes('redis-server')) return;
+  logger.info({ pid }, 'stopping a stale embedded redis-server');
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
+import { VIDEO_KINDS, VIDEO_STATUSES } from '../domain/video.js';
+
+/** One schema per request; the same objects validate requests and generate the OpenAPI document. */
+
+export const TIME_STRING = /^(\d{1,3}):([0-5]\d):([0-5]\d(?:\.\d{1,6})?)$/;
+
+const TimeValue = z
+  .union([z.number().min(0), z.string().regex(TIME_STRING)])
+  .describe('Seconds (a non-negative number) or an "HH:MM:SS(.mmm)" string.');
+
+export const TrimBody = z
+  .strictObject({
+    start: TimeValue,
+    end: TimeValue,
+    mode: z.enum(TRIM_MODES).default('accurate'),
+  })
+  .describe('A trim command: keep [start, end) of the video.');
+
+export const ConcatBody = z
+  .strictObject({
+    videoIds: z.array(z.uuid()).min(2).max(100).describe('2 to 100 video ids, in play order; repeats allowed.'),
+  })
+  .describe('A concat command.');
+
+export const RunBody = z
+  .strictObject({
+    jobIds: z.array(z.uuid()).max(10_000).optional().describe('Only these jobs (and the pending jobs they depend on).'),
+  })
+  .describe('Which pending jobs to queue; an empty body queues every pending job.');
+
+const limit = z.coerce.number().int().min(1).max(100).default(20);
+const offset = z.coerce.number().int().min(0).max(1_000_000_000).default(0);
+
+export const VideoListQuery = z.object({
+  kind: z.enum(VIDEO_KINDS).optional(),
+  status: z.enum(VIDEO_STATUSES).optional(),
+  limit,
+  offset,
+});
+
+export const JobListQuery = z.object({
+  status: z.enum(JOB_STATUSES).optional(),
+  type: z.enum(JOB_TYPES).optional(),
+  limit,
+  offset,
+});
+
+export const IdParam = z.uuid();
+
+const Timestamp = z.iso.datetime();
+
+export const VideoSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(VIDEO_KINDS),
+    status: z.enum(VIDEO_STATUSES),
+    originalName: z.string().nullable(),
+    sizeBytes: z.number().int().nullable(),
+    durationSec: z.number().nullable(),
+    width: z.number().int().nullable(),
+    height: z.number().int().nullable(),
+    fps: z.number().nullable(),
+    videoCodec: z.string().nullable(),
+    audioCodec: z.string().nullable(),
+    container: z.string().nullable(),
+    sourceJobId: z.uuid().nullable(),
+    downloadUrl: z.string().nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  });
+
+export const JobSchema = z
+  .object({
+    id: z.uuid(),
+    type: z.enum(JOB_TYPES),
+    status: z.enum(JOB_STATUSES),
+    params: z.union([
+      z.object({ start: z.number(), end: z.number(), mode: z.enum(TRIM_MODES) }),
+      z.object({}),
+    ]),
+    inputVideoIds: z.array(z.uuid()),
+    outputVideoId: z.uuid(),
+    dependsOn: z.array(z.uuid()),
+    progress: z.number().min(0).max(100),
+    attempts: z.number().int(),
+    error: z.string().nullable(),
+    method: z.string().nullable().describe('How the output was made, e.g. "reencode", "stream-copy", "concat-demuxer".'),
+    createdAt: Timestamp,
+    queuedAt: Timestamp.nullable(),
+    startedAt: Timestamp.nullable(),
+    finishedAt: Timestamp.nullable(),
+  });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+  });
+
+export const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+
+export const RunResult = z.object({ queued: z.array(z.uuid()) });
+
+/** Seconds from a validated TimeValue. */
+export function toSeconds(v: number | string): number {
+  if (typeof v === 'number') return v;
+  const m = TIME_STRING.exec(v)!;
+  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+}

@@ -1,0 +1,3 @@
+import { runProcess } from './process-runner.js';
+
+await runProcess({ api: true, worker: true });

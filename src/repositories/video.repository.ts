@@ -1,0 +1,100 @@
+import type { Queryable } from '../db/sql-client.js';
+import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
+
+export interface NewVideo {
+  id: string;
+  kind: VideoKind;
+  status: VideoStatus;
+  originalName: string | null;
+  storageKey: string | null;
+  sourceJobId: string | null;
+  metadata: ProbedMetadata | null;
+}
+
+export interface VideoListFilter {
+  kind?: VideoKind;
+  status?: VideoStatus;
+  limit: number;
+  offset: number;
+}
+
+/** The only place with SQL for videos. */
+export class VideoRepository {
+  constructor(private readonly sql: Queryable) {}
+
+  with(tx: Queryable): VideoRepository {
+    return new VideoRepository(tx);
+  }
+
+  async insert(v: NewVideo): Promise<Video> {
+    const m = v.metadata;
+    const [row] = await this.sql<Video[]>`
+      INSERT INTO videos (id, kind, status, original_name, storage_key, source_job_id,
+        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media)
+      VALUES (${v.id}, ${v.kind}, ${v.status}, ${v.originalName}, ${v.storageKey}, ${v.sourceJobId},
+        ${m?.sizeBytes ?? null}, ${m?.durationSec ?? null}, ${m?.width ?? null}, ${m?.height ?? null}, ${m?.fps ?? null},
+        ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null})
+      RETURNING *`;
+    return row!;
+  }
+
+  async findById(id: string): Promise<Video | undefined> {
+    const [row] = await this.sql<Video[]>`SELECT * FROM videos WHERE id = ${id}`;
+    return row;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Video[]> {
+    if (ids.length === 0) return [];
+    return this.sql<Video[]>`SELECT * FROM videos WHERE id = ANY(${ids as string[]}::uuid[])`;
+  }
+
+  async list(f: VideoListFilter): Promise<{ items: Video[]; total: number }> {
+    const kind = f.kind ?? null;
+    const status = f.status ?? null;
+    const items = await this.sql<Video[]>`
+      SELECT * FROM videos
+      WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})
+      ORDER BY created_at DESC, id DESC LIMIT ${f.limit} OFFSET ${f.offset}`;
+    const [count] = await this.sql<{ total: number }[]>`
+      SELECT count(*)::int AS total FROM videos
+      WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})`;
+    return { items, total: count!.total };
+  }
+
+  /** Guarded status change; undefined when the video is gone or not in one of `from`. */
+  async setStatus(id: string, from: readonly VideoStatus[], to: VideoStatus): Promise<Video | undefined> {
+    const [row] = await this.sql<Video[]>`
+      UPDATE videos SET status = ${to}, updated_at = now()
+      WHERE id = ${id} AND status = ANY(${from as VideoStatus[]}::text[]) RETURNING *`;
+    return row;
+  }
+
+  async setStatusMany(ids: readonly string[], from: readonly VideoStatus[], to: VideoStatus): Promise<Video[]> {
+    if (ids.length === 0) return [];
+    return this.sql<Video[]>`
+      UPDATE videos SET status = ${to}, updated_at = now()
+      WHERE id = ANY(${ids as string[]}::uuid[]) AND status = ANY(${from as VideoStatus[]}::text[]) RETURNING *`;
+  }
+
+  /** Records a finished output: its file, its probed metadata, status ready. */
+  async markReady(id: string, storageKey: string, m: ProbedMetadata): Promise<Video | undefined> {
+    const [row] = await this.sql<Video[]>`
+      UPDATE videos SET status = 'ready', storage_key = ${storageKey}, size_bytes = ${m.sizeBytes},
+        duration_sec = ${m.durationSec}, width = ${m.width}, height = ${m.height}, fps = ${m.fps},
+        video_codec = ${m.videoCodec}, audio_codec = ${m.audioCodec}, container = ${m.container},
+        media = ${this.sql.json(m.media as never)}, updated_at = now()
+      WHERE id = ${id} AND status IN ('pending', 'processing') RETURNING *`;
+    return row;
+  }
+
+  async delete(id: string): Promise<Video | undefined> {
+    const [row] = await this.sql<Video[]>`DELETE FROM videos WHERE id = ${id} RETURNING *`;
+    return row;
+  }
+
+  /** Locks the row for the rest of the transaction so a concurrent job cannot start using it. */
+  async lockById(id: string): Promise<Video | undefined> {
+    const [row] = await this.sql<Video[]>`SELECT * FROM videos WHERE id = ${id} FOR UPDATE`;
+    return row;
+  }
+}

@@ -1,0 +1,63 @@
+import { extensionForContainer } from '../../workers/ffmpeg/media-info.js';
+import { conflict, notFound } from '../domain/errors.js';
+import type { VideoRepository } from '../repositories/video.repository.js';
+import type { FileStorage } from '../storage/file-storage.js';
+
+export interface Downloadable {
+  storageKey: string;
+  sizeBytes: number;
+  etag: string;
+  lastModified: Date;
+  filename: string;
+  contentType: string;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  mp4: 'video/mp4',
+  mov: 'video/quicktime',
+  matroska: 'video/x-matroska',
+  webm: 'video/webm',
+  avi: 'video/x-msvideo',
+  mpegts: 'video/mp2t',
+  flv: 'video/x-flv',
+  ogg: 'video/ogg',
+};
+
+/** Finds the file behind a ready video and what a response needs to describe it. */
+export class DownloadService {
+  constructor(
+    private readonly videos: VideoRepository,
+    private readonly storage: FileStorage,
+  ) {}
+
+  async resolve(id: string): Promise<Downloadable> {
+    const video = await this.videos.findById(id);
+    if (!video) throw notFound(`Video ${id} does not exist.`);
+    if (video.status !== 'ready' || !video.storageKey) {
+      throw conflict(`Video ${id} is not ready for download: its status is ${video.status}.`);
+    }
+    const stat = await this.storage.stat(video.storageKey);
+    if (!stat) throw notFound(`The file of video ${id} is gone.`);
+    const container = video.container ?? 'mp4';
+    const ext = extensionForContainer(container);
+    const base = video.originalName ? stripExtension(video.originalName) : `${video.kind}-${video.id}`;
+    return {
+      storageKey: video.storageKey,
+      sizeBytes: stat.sizeBytes,
+      // Strong: a new output (a retry) is a new file with another size or mtime.
+      etag: `"${video.id}-${stat.sizeBytes.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`,
+      lastModified: new Date(stat.mtimeMs),
+      filename: `${base || video.id}.${ext}`,
+      contentType: CONTENT_TYPES[container] ?? 'application/octet-stream',
+    };
+  }
+
+  open(d: Downloadable, range?: { start: number; end: number }) {
+    return this.storage.openRead(d.storageKey, range);
+  }
+}
+
+function stripExtension(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? name.slice(0, dot) : name;
+}

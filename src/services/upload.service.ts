@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { extensionForContainer } from '../../workers/ffmpeg/media-info.js';
+import type { ProbeResult } from '../../workers/ffmpeg/probe.js';
+import { DomainError } from '../domain/errors.js';
+import type { Video } from '../domain/video.js';
+import type { VideoRepository } from '../repositories/video.repository.js';
+import type { FileStorage } from '../storage/file-storage.js';
+import { toProbedMetadata } from './media-metadata.js';
+import type { Notifier } from './notifier.js';
+
+export type ProbeMedia = (file: string) => Promise<ProbeResult>;
+
+export interface ReceivedFile {
+  tempPath: string;
+  originalName: string | null;
+}
+
+/** Turns a file multer has streamed to tmp/ into a probed, stored video — or removes it and says why. */
+export class UploadService {
+  constructor(
+    private readonly videos: VideoRepository,
+    private readonly storage: FileStorage,
+    private readonly probe: ProbeMedia,
+    private readonly notify: Notifier,
+  ) {}
+
+  async accept(file: ReceivedFile): Promise<Video> {
+    let stored: string | undefined;
+    try {
+      const result = await this.probe(file.tempPath);
+      if (!result.ok) {
+        throw new DomainError('unsupported_media_type', `The uploaded file is not a video FFmpeg can use: ${result.reason}.`);
+      }
+      const id = randomUUID();
+      const key = `${id}.${extensionForContainer(result.info.container)}`;
+      await this.storage.moveIntoPlace(file.tempPath, key);
+      stored = key;
+      const video = await this.videos.insert({
+        id,
+        kind: 'upload',
+        status: 'ready',
+        originalName: file.originalName,
+        storageKey: key,
+        sourceJobId: null,
+        metadata: toProbedMetadata(result.info),
+      });
+      stored = undefined;
+      this.notify.videos([video]);
+      return video;
+    } finally {
+      await this.storage.discardTemp(file.tempPath);
+      if (stored) await this.storage.remove(stored).catch(() => {});
+    }
+  }
+}

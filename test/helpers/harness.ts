@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import postgres from 'postgres';
+import supertest from 'supertest';
+import { buildApp } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildAppDeps, openInfrastructure, type Infrastructure } from '../../src/deps.js';
+import { createLogger } from '../../src/logger.js';
+import { startWorker, type RunningWorker, type WorkerOptions } from '../../workers/worker.js';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface Harness {
+  config: Config;
+  infra: Infrastructure;
+  app: Express;
+  api: ReturnType<typeof supertest>;
+  worker: RunningWorker | undefined;
+  storageDir: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  worker?: boolean | WorkerOptions;
+  env?: Record<string, string>;
+}
+
+/**
+ * The real app in-process over real PostgreSQL (a schema of its own), real Redis (a queue of its
+ * own) and real FFmpeg, so test files never collide with each other or with a dev server.
+ */
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const suffix = randomBytes(5).toString('hex');
+  const storageDir = await mkdtemp(path.join(os.tmpdir(), 'vj-test-'));
+  const config = loadConfig({
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    STORAGE_DIR: storageDir,
+    QUEUE_NAME: `test-${suffix}`,
+    DB_SCHEMA: `test_${suffix}`,
+    WORKER_CONCURRENCY: '2',
+    JOB_ATTEMPTS: '2',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...opts.env,
+  });
+  const logger = createLogger(config.logLevel, 'test');
+  const infra = await openInfrastructure(config, { databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL });
+  const deps = await buildAppDeps(config, infra, logger, TEST_REDIS_URL);
+  const app = buildApp(deps);
+  const workerOpts = typeof opts.worker === 'object' ? opts.worker : {};
+  const worker = opts.worker === false ? undefined : startWorker(config, infra, TEST_REDIS_URL, logger, { cancelPollMs: 250, ...workerOpts });
+  return {
+    config,
+    infra,
+    app,
+    api: supertest(app),
+    worker,
+    storageDir,
+    async close() {
+      await worker?.close(2_000);
+      await deps.close();
+      await obliterateQueue(config.queueName);
+      await infra.close();
+      await dropSchema(config.dbSchema);
+      await rm(storageDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function obliterateQueue(name: string): Promise<void> {
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const q = new Queue(name, { connection });
+  await q.obliterate({ force: true }).catch(() => {});
+  await q.close();
+  connection.disconnect();
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const sql = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await sql.end();
+}

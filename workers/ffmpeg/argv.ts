@@ -1,0 +1,366 @@
+import { isAbsolute, resolve } from 'node:path';
+import { isMovFamilyMuxer, type MediaInfo } from './media-info.js';
+
+/** Prefix of every ffmpeg argv: quiet, non-interactive, overwrite, machine-readable progress on stdout. */
+export const COMMON_ARGS: readonly string[] = Object.freeze([
+  '-hide_banner',
+  '-nostdin',
+  '-y',
+  '-v',
+  'error',
+  '-progress',
+  'pipe:1',
+  '-nostats',
+]);
+
+const OUTPUT_SAMPLE_RATE = 48000;
+const MAX_FPS = 1000;
+
+const X264_ARGS = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p'];
+const AAC_ARGS = ['-c:a', 'aac', '-b:a', '128k', '-ar', String(OUTPUT_SAMPLE_RATE), '-ac', '2'];
+
+function assertFinite(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new RangeError(`${name} must be a finite number, got ${String(value)}`);
+  }
+}
+
+/**
+ * Seconds as a fixed 6-decimal string (microsecond precision, never exponent notation),
+ * e.g. 2 → "2.000000", 0.1 + 0.2 → "0.300000". Rejects negative and non-finite values.
+ */
+export function formatSeconds(s: number): string {
+  assertFinite('seconds', s);
+  if (s < 0) throw new RangeError(`seconds must not be negative, got ${s}`);
+  const micros = Math.round(s * 1e6);
+  if (!Number.isSafeInteger(micros)) throw new RangeError(`seconds out of range: ${s}`);
+  const whole = Math.floor(micros / 1e6);
+  const frac = micros - whole * 1e6;
+  return `${whole}.${String(frac).padStart(6, '0')}`;
+}
+
+export interface Fraction {
+  num: number;
+  den: number;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Parses an ffprobe-style rate "30000/1001" (or "25") into validated positive integers. */
+export function parseFraction(text: string | null | undefined): Fraction | null {
+  if (typeof text !== 'string') return null;
+  const m = /^\s*(\d{1,10})(?:\s*\/\s*(\d{1,10}))?\s*$/.exec(text);
+  if (!m) return null;
+  const num = Number(m[1]);
+  const den = m[2] === undefined ? 1 : Number(m[2]);
+  if (num <= 0 || den <= 0) return null;
+  const g = gcd(num, den);
+  return { num: num / g, den: den / g };
+}
+
+/**
+ * Best rational for a frame rate given as a (3-decimal) number: integers stay integers,
+ * NTSC-style rates become N*1000/1001 (29.97 → 30000/1001), anything else is taken to
+ * the millisecond (12.5 → 25/2).
+ */
+export function frameRateFraction(fps: number): Fraction {
+  assertFinite('fps', fps);
+  if (fps <= 0 || fps > MAX_FPS) throw new RangeError(`fps must be in (0, ${MAX_FPS}], got ${fps}`);
+  const whole = Math.round(fps);
+  if (whole > 0 && Math.abs(fps - whole) < 5e-4) return { num: whole, den: 1 };
+  const ntsc = Math.round(fps * 1.001);
+  if (ntsc > 0 && Math.abs(fps * 1.001 - ntsc) / ntsc < 2e-5) return { num: ntsc * 1000, den: 1001 };
+  const milli = Math.round(fps * 1000);
+  const g = gcd(milli, 1000);
+  return { num: milli / g, den: 1000 / g };
+}
+
+function fractionText(f: Fraction): string {
+  return f.den === 1 ? String(f.num) : `${f.num}/${f.den}`;
+}
+
+/**
+ * Path as an ffmpeg argument. Relative paths get the `file:` protocol so that a name like
+ * "-x" or "http:foo" can never be read as an option or another protocol.
+ */
+export function pathArg(p: string): string {
+  if (typeof p !== 'string' || p.length === 0) throw new TypeError('path must be a non-empty string');
+  if (p.includes('\0')) throw new TypeError('path must not contain NUL');
+  return isAbsolute(p) ? p : `file:${p}`;
+}
+
+function assertMuxer(muxer: string): void {
+  if (typeof muxer !== 'string' || !/^[a-z0-9_]+$/.test(muxer)) {
+    throw new TypeError(`invalid muxer name: ${JSON.stringify(muxer)}`);
+  }
+}
+
+function muxerArgs(muxer: string): string[] {
+  assertMuxer(muxer);
+  return isMovFamilyMuxer(muxer) ? ['-movflags', '+faststart', '-f', muxer] : ['-f', muxer];
+}
+
+function assertRange(start: number, end: number): void {
+  assertFinite('start', start);
+  assertFinite('end', end);
+  if (start < 0) throw new RangeError(`start must not be negative, got ${start}`);
+  if (end <= start) throw new RangeError(`end (${end}) must be greater than start (${start})`);
+}
+
+/** Index of the first frame at or after t on the grid k·den/num (µs tolerance for rounded inputs). */
+function firstFrameAtOrAfter(t: number, rate: Fraction): number {
+  return Math.ceil(((t - 5e-7) * rate.num) / rate.den);
+}
+
+/**
+ * Frame-accurate trim by re-encoding.
+ *
+ * Input seeking (`-ss` before `-i`) decodes from the preceding keyframe and drops every
+ * frame before `start`, so the first frame kept is the first one at or after `start`.
+ * `trim=end=` (in the seeked timeline) then drops every frame at or after `end`, and
+ * `setpts=PTS-STARTPTS` moves the first kept frame to t=0; without that, a start that
+ * falls between two frames makes the CFR muxing step duplicate the first frame. Output
+ * is CFR at the source rate, so nothing is dropped or duplicated for CFR sources.
+ *
+ * Audio is cut on the same frame grid (first frame at/after start … first frame at/after
+ * end), which keeps it sample-aligned with the video for sources whose frames sit on
+ * k/fps, and within one frame otherwise.
+ */
+export function buildAccurateTrimArgs(p: {
+  input: string;
+  output: string;
+  start: number;
+  end: number;
+  hasAudio: boolean;
+  fps: number;
+}): string[] {
+  assertRange(p.start, p.end);
+  const rate = frameRateFraction(p.fps);
+  const firstFrame = firstFrameAtOrAfter(p.start, rate);
+  const endFrame = firstFrameAtOrAfter(p.end, rate);
+  if (endFrame <= firstFrame) {
+    throw new RangeError(`trim range ${p.start}..${p.end} contains no frame at ${fractionText(rate)} fps`);
+  }
+  const duration = p.end - p.start;
+  const audioStart = Math.max(0, (firstFrame * rate.den) / rate.num - p.start);
+  const audioEnd = Math.max(audioStart + 1e-6, (endFrame * rate.den) / rate.num - p.start);
+
+  const videoFilter = [
+    `trim=end=${formatSeconds(duration)}`,
+    'setpts=PTS-STARTPTS',
+    // libx264 with 4:2:0 needs even dimensions.
+    'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+    'format=yuv420p',
+  ].join(',');
+
+  return [
+    ...COMMON_ARGS,
+    '-ss',
+    formatSeconds(p.start),
+    '-i',
+    pathArg(p.input),
+    '-map',
+    '0:v:0',
+    ...(p.hasAudio ? ['-map', '0:a:0'] : []),
+    '-vf',
+    videoFilter,
+    ...(p.hasAudio
+      ? ['-af', `atrim=start=${formatSeconds(audioStart)}:end=${formatSeconds(audioEnd)},asetpts=PTS-STARTPTS`]
+      : []),
+    '-fps_mode',
+    'cfr',
+    '-r',
+    fractionText(rate),
+    ...X264_ARGS,
+    ...(p.hasAudio ? AAC_ARGS : []),
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    pathArg(p.output),
+  ];
+}
+
+/** Keyframe-aligned trim without re-encoding (fast; the cut snaps to the keyframe before start). */
+export function buildCopyTrimArgs(p: { input: string; output: string; start: number; end: number; muxer: string }): string[] {
+  assertRange(p.start, p.end);
+  return [
+    ...COMMON_ARGS,
+    '-ss',
+    formatSeconds(p.start),
+    '-to',
+    formatSeconds(p.end),
+    '-i',
+    pathArg(p.input),
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a?',
+    '-c',
+    'copy',
+    '-avoid_negative_ts',
+    'make_zero',
+    ...muxerArgs(p.muxer),
+    pathArg(p.output),
+  ];
+}
+
+function sameAudio(a: MediaInfo['audio'], b: MediaInfo['audio']): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.codec === b.codec &&
+    a.sampleRate === b.sampleRate &&
+    a.channels === b.channels &&
+    a.channelLayout === b.channelLayout
+  );
+}
+
+/** True when the concat demuxer can join the files with `-c copy` (identical stream parameters). */
+export function canConcatByCopy(infos: MediaInfo[]): boolean {
+  const first = infos[0];
+  if (!first) return false;
+  const v0 = first.video;
+  return infos.every((info) => {
+    const v = info.video;
+    return (
+      info.container === first.container &&
+      v.codec === v0.codec &&
+      v.profile === v0.profile &&
+      v.width === v0.width &&
+      v.height === v0.height &&
+      v.sar === v0.sar &&
+      v.pixFmt === v0.pixFmt &&
+      v.frameRate === v0.frameRate &&
+      v.timeBase === v0.timeBase &&
+      (v.rotation ?? 0) === (v0.rotation ?? 0) &&
+      sameAudio(info.audio, first.audio)
+    );
+  });
+}
+
+/** Text of an ffconcat list file. Relative paths are resolved against the current directory. */
+export function buildConcatList(paths: string[]): string {
+  if (paths.length === 0) throw new RangeError('concat needs at least one path');
+  const lines = ['ffconcat version 1.0'];
+  for (const p of paths) {
+    if (typeof p !== 'string' || p.length === 0) throw new TypeError('concat path must be a non-empty string');
+    if (/[\r\n\0]/.test(p)) throw new TypeError('concat path must not contain line breaks or NUL');
+    // Inside '...' nothing is special, so a quote is written as: close, escaped quote, reopen.
+    lines.push(`file '${resolve(p).replaceAll("'", "'\\''")}'`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function buildConcatCopyArgs(p: { listFile: string; output: string; muxer: string }): string[] {
+  return [
+    ...COMMON_ARGS,
+    '-f',
+    'concat',
+    '-safe',
+    '0',
+    '-i',
+    pathArg(p.listFile),
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a?',
+    '-c',
+    'copy',
+    ...muxerArgs(p.muxer),
+    pathArg(p.output),
+  ];
+}
+
+function even(n: number): number {
+  return Math.max(2, Math.round(n / 2) * 2);
+}
+
+function squareSar(sar: string | null): Fraction | null {
+  const m = sar === null ? null : /^(\d{1,6}):(\d{1,6})$/.exec(sar);
+  if (!m) return null;
+  const num = Number(m[1]);
+  const den = Number(m[2]);
+  return num > 0 && den > 0 && num !== den ? { num, den } : null;
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * Re-encoding concat for inputs that differ. Every input is scaled (letterboxed) to the
+ * first input's display size and frame rate, and each segment's video and audio are cut
+ * or padded to the same frame-quantised length, so A/V sync holds at every join.
+ */
+export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaInfo }[]; output: string }): string[] {
+  const first = p.inputs[0];
+  if (!first) throw new RangeError('concat needs at least one input');
+
+  const v0 = first.info.video;
+  const rate = parseFraction(v0.frameRate) ?? frameRateFraction(v0.fps);
+  if (rate.num / rate.den > MAX_FPS) throw new RangeError(`frame rate too high: ${fractionText(rate)}`);
+  const firstSar = squareSar(v0.sar);
+  const width = even(positiveInt('width', v0.width) * (firstSar ? firstSar.num / firstSar.den : 1));
+  const height = even(positiveInt('height', v0.height));
+  const withAudio = p.inputs.some((input) => input.info.audio !== null);
+
+  const chains: string[] = [];
+  const labels: string[] = [];
+  p.inputs.forEach(({ info }, i) => {
+    assertFinite('durationSec', info.durationSec);
+    if (info.durationSec <= 0) throw new RangeError(`input ${i} has a non-positive duration`);
+    positiveInt('width', info.video.width);
+    positiveInt('height', info.video.height);
+    const frames = Math.max(1, Math.round((info.durationSec * rate.num) / rate.den));
+    const samples = Math.round(((frames * rate.den) / rate.num) * OUTPUT_SAMPLE_RATE);
+
+    const video = [
+      'setpts=PTS-STARTPTS',
+      // Anamorphic input: make its pixels square before fitting it into the frame.
+      ...(squareSar(info.video.sar) ? ['scale=trunc(iw*sar/2)*2:ih', 'setsar=1'] : []),
+      `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
+      `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
+      'setsar=1',
+      `fps=${fractionText(rate)}`,
+      'format=yuv420p',
+      // Clone the last frame in case the video stream is shorter than the container.
+      'tpad=stop=-1:stop_mode=clone',
+      `trim=end_frame=${frames}`,
+    ].join(',');
+    chains.push(`[${i}:v:0]${video}[v${i}]`);
+    labels.push(`[v${i}]`);
+
+    if (!withAudio) return;
+    const audio =
+      info.audio !== null
+        ? `[${i}:a:0]asetpts=PTS-STARTPTS,aresample=${OUTPUT_SAMPLE_RATE},` +
+          `aformat=sample_rates=${OUTPUT_SAMPLE_RATE}:channel_layouts=stereo,apad,atrim=end_sample=${samples}`
+        : `anullsrc=channel_layout=stereo:sample_rate=${OUTPUT_SAMPLE_RATE},atrim=end_sample=${samples}`;
+    chains.push(`${audio}[a${i}]`);
+    labels.push(`[a${i}]`);
+  });
+
+  const n = p.inputs.length;
+  chains.push(`${labels.join('')}concat=n=${n}:v=1:a=${withAudio ? 1 : 0}[v]${withAudio ? '[a]' : ''}`);
+
+  return [
+    ...COMMON_ARGS,
+    ...p.inputs.flatMap((input) => ['-i', pathArg(input.path)]),
+    '-filter_complex',
+    chains.join(';'),
+    '-map',
+    '[v]',
+    ...(withAudio ? ['-map', '[a]'] : []),
+    ...X264_ARGS,
+    ...(withAudio ? AAC_ARGS : []),
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    pathArg(p.output),
+  ];
+}

@@ -1,0 +1,26 @@
+import type { Job } from '../../src/domain/job.js';
+import type { Video } from '../../src/domain/video.js';
+
+export interface ProcessorContext {
+  job: Job;
+  /** The input videos in the job's order (repeats included), all ready. */
+  inputs: Video[];
+  /** The files of `inputs`, in the same order. */
+  inputPaths: string[];
+  /** Where the output must be written; the runner renames it into place. */
+  outputPath: string;
+  /** A scratch file name under tmp/ the processor may use (removed afterwards). */
+  scratchPath: string;
+  ffmpegPath: string;
+  signal: AbortSignal;
+  onProgress: (percent: number) => void;
+}
+
+export interface ProcessorResult {
+  /** Which FFmpeg path made the output, recorded on the job. */
+  method: string;
+  /** The container the output was written in (it names the stored file's extension). */
+  container: string;
+}
+
+export type Processor = (ctx: ProcessorContext) => Promise<ProcessorResult>;

@@ -46,7 +46,7 @@ export class JobRunner {
 
   async run(bullJob: BullJob<QueuePayload>, workerSignal?: AbortSignal): Promise<RunOutcome> {
     const { jobId } = bullJob.data;
-    const current = await this.jobs.findById(jobId);
+    const current = await this.jobs.findByIdSettled(jobId);
     if (!current || (current.status !== 'queued' && current.status !== 'in_progress')) return 'skipped';
 
     const blocker = await this.dependencyBlocker(current);

@@ -44,6 +44,15 @@ export class JobRepository {
     return row;
   }
 
+  /**
+   * Like findById, but waits for a transaction that is changing the row (a run that has queued the
+   * job and is handing it to the queue) to commit, so a worker never sees the row from before.
+   */
+  async findByIdSettled(id: string): Promise<Job | undefined> {
+    const [row] = await this.sql<Job[]>`SELECT * FROM jobs WHERE id = ${id} FOR SHARE`;
+    return row;
+  }
+
   async findByIds(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`SELECT * FROM jobs WHERE id = ANY(${ids as string[]}::uuid[])`;

@@ -205,6 +205,8 @@ export interface RunFfmpegOptions {
   expectedDurationSec: number;
   onProgress?: (percent: number) => void;
   signal?: AbortSignal;
+  /** Called once with the pid (= process-group id) right after ffmpeg starts. */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -252,6 +254,14 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
 
     if (pid !== undefined) trackGroup(pid);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (pid !== undefined && opts.onSpawn) {
+      // A throwing observer must not leave ffmpeg running unsupervised.
+      try {
+        opts.onSpawn(pid);
+      } catch {
+        /* ignored on purpose */
+      }
+    }
 
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
@@ -33,6 +34,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     cancelPollMs: opts.cancelPollMs,
   });
   const shutdown = new AbortController();
+  const workerName = `${os.hostname()}:${process.pid}`;
   const connection = createRedis(redisUrl, 'worker');
   connection.on('error', () => {});
 
@@ -40,7 +42,9 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     config.queueName,
     async (job: BullJob<QueuePayload>, token?: string) => {
       try {
-        return await runner.run(job, shutdown.signal);
+        const outcome = await runner.run(job, shutdown.signal);
+        logger.info({ jobId: job.data.jobId, outcome, worker: workerName }, 'job handled');
+        return outcome;
       } catch (err) {
         if (shutdown.signal.aborted && token) {
           // Handed back at once (not after a backoff), so another worker picks it up now.

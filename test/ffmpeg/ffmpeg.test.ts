@@ -3,7 +3,8 @@
  * that is removed in afterAll.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,12 +58,18 @@ function streamOf(json: any, type: 'video' | 'audio'): any {
   return (json.streams as any[]).find((s) => s.codec_type === type);
 }
 
+/** True while the process runs; a zombie (killed, orphaned, not yet reaped by init) counts as gone. */
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
@@ -342,7 +349,6 @@ describe('probeMedia', { timeout: 30_000 }, () => {
 
   it('refuses a file whose video does not decode', async () => {
     const good = await makeClip(dir, { durationSec: 1, audio: false });
-    const { readFile } = await import('node:fs/promises');
     const bytes = await readFile(good);
     // Keep the container structure (moov at the end) but wipe the coded frames.
     const mdat = bytes.indexOf('mdat');

@@ -58,19 +58,32 @@ export interface RunResult {
   code: number | null;
 }
 
-/** Runs a binary with argv and collects its output; never rejects for a non-zero exit. */
-export function runTool(binary: string, args: string[]): Promise<RunResult> {
+/**
+ * Runs a binary with argv and collects its output; never rejects for a non-zero exit.
+ * Killed after `timeoutMs` so that a stuck command cannot outlive the test run.
+ */
+export function runTool(binary: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let stderr = '';
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${timeoutMs} ms]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (c: string) => {
       stderr = (stderr + c).slice(-16_384);
     });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr, code }));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout: Buffer.concat(out), stderr, code });
+    });
   });
 }
 
@@ -278,7 +291,8 @@ export async function makeAudioWithCover(dir: string, name = uniqueName('song', 
   await mustRun(FFMPEG, [
     ...QUIET,
     '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100:duration=1',
-    '-f', 'lavfi', '-i', 'color=c=0x0000ff:s=64x64',
+    // A bounded source: with an endless one ffmpeg never finishes after -frames:v.
+    '-f', 'lavfi', '-i', 'color=c=0x0000ff:s=64x64:d=1',
     '-map', '0:a', '-map', '1:v', '-frames:v', '1',
     '-c:a', 'libmp3lame', '-c:v', 'png', '-disposition:v', 'attached_pic', '-id3v2_version', '3',
     '-f', 'mp3', file,

@@ -9,7 +9,7 @@ import { jobsRouter } from './http/jobs.routes.js';
 import type { Metrics } from './http/metrics.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
-import { uploadMiddleware } from './http/upload.middleware.js';
+import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
 import { videosRouter } from './http/videos.routes.js';
 import type { CommandService } from './services/command.service.js';
 import type { DownloadService } from './services/download.service.js';
@@ -22,6 +22,7 @@ export interface AppDeps {
   logger: Logger;
   apiKey: string | undefined;
   maxUploadBytes: number;
+  minFreeBytes: number;
   tmpDir: string;
   videos: VideoService;
   uploads: UploadService;
@@ -54,7 +55,7 @@ export function buildApp(d: AppDeps): Express {
       uploads: d.uploads,
       commands: d.commands,
       downloads: d.downloads,
-      upload: uploadMiddleware(d.tmpDir, d.maxUploadBytes),
+      upload: [freeSpaceGuard(d.tmpDir, d.minFreeBytes), uploadMiddleware(d.tmpDir, d.maxUploadBytes)],
     }),
   );
   const openapi = buildOpenApiDocument();

@@ -19,6 +19,10 @@ const EnvSchema = z.object({
   DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
   JOB_ATTEMPTS: positiveInt.default(3),
+  JOB_STALL_TIMEOUT_MS: positiveInt.default(120_000),
+  MIN_FREE_BYTES: z.coerce.number().int().min(0).default(268_435_456),
+  RETENTION_HOURS: z.coerce.number().positive().default(168),
+  RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -37,6 +41,10 @@ export type Config = Readonly<{
   dbSchema: string;
   shutdownGraceMs: number;
   jobAttempts: number;
+  jobStallTimeoutMs: number;
+  minFreeBytes: number;
+  retentionHours: number;
+  reconcileIntervalMs: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -64,6 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbSchema: e.DB_SCHEMA,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     jobAttempts: e.JOB_ATTEMPTS,
+    jobStallTimeoutMs: e.JOB_STALL_TIMEOUT_MS,
+    minFreeBytes: e.MIN_FREE_BYTES,
+    retentionHours: e.RETENTION_HOURS,
+    reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     logLevel: e.LOG_LEVEL,
   });
 }

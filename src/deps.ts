@@ -85,6 +85,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     logger,
     apiKey: config.apiKey,
     maxUploadBytes: config.maxUploadBytes,
+    minFreeBytes: config.minFreeBytes,
     tmpDir: storage.tmpDir,
     videos: new VideoService(sql, videos, storage),
     uploads: new UploadService(videos, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }), notifier),

@@ -28,6 +28,8 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel, name);
+  // A stray rejection is a bug to log, never a reason to take the service down.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   const split = !(roles.api && roles.worker);
   if (split && (!config.databaseUrl || !config.redisUrl)) {
     console.error(`${name} runs apart from the other half and needs a shared DATABASE_URL and REDIS_URL; set both, or use \`npm start\` for one process with embedded defaults.`);

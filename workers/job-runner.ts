@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Sql } from '../src/db/sql-client.js';
-import type { Job } from '../src/domain/job.js';
+import { isTrimParams, type Job } from '../src/domain/job.js';
 import type { JobQueue, QueuePayload } from '../src/queue/job-queue.js';
 import { JobRepository } from '../src/repositories/job.repository.js';
 import { VideoRepository } from '../src/repositories/video.repository.js';
@@ -20,9 +20,22 @@ export interface JobRunnerDeps {
   notify: Notifier;
   logger: Logger;
   ffmpegPath: string;
+  ffprobePath: string;
   probe: (file: string) => Promise<ProbeResult>;
   /** How often a running job checks whether it was cancelled. */
   cancelPollMs?: number;
+  /** A job whose FFmpeg reports no progress for this long is stopped (JOB_STALL_TIMEOUT_MS). */
+  stallTimeoutMs?: number;
+  /** A job may run this many times its expected output duration (at least 10 minutes). */
+  timeLimitFactor?: number;
+}
+
+type StopReason = { kind: 'cancelled' } | { kind: 'shutdown' } | { kind: 'stalled'; ms: number } | { kind: 'timeout'; ms: number };
+
+function describeStop(reason: { kind: 'stalled' | 'timeout'; ms: number }): string {
+  return reason.kind === 'stalled'
+    ? `FFmpeg made no progress for ${Math.round(reason.ms / 1000)} s and was stopped (JOB_STALL_TIMEOUT_MS).`
+    : `The job ran longer than its time limit of ${Math.round(reason.ms / 1000)} s and was stopped.`;
 }
 
 export type RunOutcome = 'completed' | 'skipped' | 'waiting' | 'cancelled' | 'failed';
@@ -63,28 +76,40 @@ export class JobRunner {
     this.d.notify.videos([outputVideo]);
 
     const cancel = new AbortController();
-    const onWorkerAbort = () => cancel.abort(new Error('worker shutting down'));
+    const stop = (reason: StopReason) => {
+      if (!cancel.signal.aborted) cancel.abort(reason);
+    };
+    const onWorkerAbort = () => stop({ kind: 'shutdown' });
     workerSignal?.addEventListener('abort', onWorkerAbort, { once: true });
+    const limits = this.limitsFor(job, await this.expectedDurationSec(job));
+    const startedAt = Date.now();
+    let lastRise = startedAt;
     const watcher = setInterval(() => {
+      const now = Date.now();
+      if (now - lastRise > limits.stallMs) stop({ kind: 'stalled', ms: limits.stallMs });
+      else if (now - startedAt > limits.timeLimitMs) stop({ kind: 'timeout', ms: limits.timeLimitMs });
       this.jobs
         .findById(jobId)
         .then((row) => {
-          if (!row || row.status !== 'in_progress') cancel.abort(new Error('job cancelled'));
+          if (!row || row.status !== 'in_progress') stop({ kind: 'cancelled' });
         })
         .catch(() => {});
     }, this.d.cancelPollMs ?? 1_000);
 
-    const outputPath = this.d.storage.tempPath('.out');
-    const scratchPath = this.d.storage.tempPath('.txt');
+    await this.d.storage.discardJobTemps(job.id);
+    const outputPath = this.d.storage.jobTempPath(job.id, 'out');
+    const scratchPath = this.d.storage.jobTempPath(job.id, 'txt');
     try {
-      const result = await this.execute(job, bullJob, outputPath, scratchPath, cancel);
-      return result;
+      return await this.execute(job, bullJob, outputPath, scratchPath, cancel, () => (lastRise = Date.now()));
     } catch (err) {
-      if (cancel.signal.aborted) {
+      const reason = cancel.signal.reason as StopReason | undefined;
+      if (cancel.signal.aborted && reason?.kind === 'cancelled') {
         const row = await this.jobs.findById(jobId).catch(() => undefined);
         if (!row || row.status === 'cancelled') return 'cancelled';
-        // Shutting down: the queue hands the job to another worker.
-        throw err;
+      }
+      if (cancel.signal.aborted && reason?.kind === 'shutdown') throw err;
+      if (cancel.signal.aborted && (reason?.kind === 'stalled' || reason?.kind === 'timeout')) {
+        return await this.recordFailure(job, bullJob, new Error(describeStop(reason)));
       }
       return await this.recordFailure(job, bullJob, err);
     } finally {
@@ -95,7 +120,30 @@ export class JobRunner {
     }
   }
 
-  private async execute(job: Job, bullJob: BullJob<QueuePayload>, outputPath: string, scratchPath: string, cancel: AbortController): Promise<RunOutcome> {
+  /** How long the output should be, from the stored probes of the inputs. */
+  private async expectedDurationSec(job: Job): Promise<number> {
+    if (isTrimParams(job.params)) return Math.max(0, job.params.end - job.params.start);
+    const inputs = await this.videos.findByIds(job.inputVideoIds).catch(() => []);
+    const byId = new Map(inputs.map((v) => [v.id, v.durationSec ?? 0]));
+    return job.inputVideoIds.reduce((sum, id) => sum + (byId.get(id) ?? 0), 0);
+  }
+
+  private limitsFor(_job: Job, expectedSec: number) {
+    return {
+      stallMs: this.d.stallTimeoutMs ?? 120_000,
+      // Generous: a 1080p re-encode on two cores runs at about 3× real time; never less than 10 minutes.
+      timeLimitMs: Math.max(600_000, expectedSec * 1000 * (this.d.timeLimitFactor ?? 10)),
+    };
+  }
+
+  private async execute(
+    job: Job,
+    bullJob: BullJob<QueuePayload>,
+    outputPath: string,
+    scratchPath: string,
+    cancel: AbortController,
+    onRise: () => void,
+  ): Promise<RunOutcome> {
     const found = await this.videos.findByIds(job.inputVideoIds);
     const byId = new Map(found.map((v) => [v.id, v]));
     const inputs = job.inputVideoIds.map((id) => {
@@ -103,7 +151,11 @@ export class JobRunner {
       if (!v || v.status !== 'ready' || !v.storageKey) throw new UnrecoverableError(`Input video ${id} is ${v ? v.status : 'deleted'}.`);
       return v;
     });
-    const onProgress = this.progressWriter(job.id, bullJob, cancel);
+    const write = this.progressWriter(job.id, bullJob, cancel);
+    const onProgress = (percent: number) => {
+      onRise();
+      write(percent);
+    };
     const result = await processors[job.type]({
       job,
       inputs,
@@ -111,6 +163,7 @@ export class JobRunner {
       outputPath,
       scratchPath,
       ffmpegPath: this.d.ffmpegPath,
+      ffprobePath: this.d.ffprobePath,
       signal: cancel.signal,
       onProgress,
     });
@@ -150,7 +203,7 @@ export class JobRunner {
       chain = chain.then(async () => {
         const row = await this.jobs.updateProgress(jobId, percent).catch(() => null);
         if (row === undefined) {
-          cancel.abort(new Error('job cancelled'));
+          if (!cancel.signal.aborted) cancel.abort({ kind: 'cancelled' } satisfies StopReason);
           return;
         }
         if (row) this.d.notify.jobs([row]);

@@ -7,9 +7,16 @@ import type { QueuePayload } from '../src/queue/job-queue.js';
 import { createRedis } from '../src/queue/redis-connection.js';
 import { probeMedia } from './ffmpeg/probe.js';
 import { JobRunner } from './job-runner.js';
+import { Reconciler } from './reconciler.js';
+import { JobRepository } from '../src/repositories/job.repository.js';
+import { VideoRepository } from '../src/repositories/video.repository.js';
+import { RetentionService } from '../src/services/retention.service.js';
+
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 export interface RunningWorker {
   readonly runner: JobRunner;
+  readonly reconciler: Reconciler;
   /** Stops taking jobs; lets running FFmpeg finish for up to graceMs, then hands those jobs back. */
   close(graceMs?: number): Promise<void>;
 }
@@ -20,6 +27,8 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   maxStalledCount?: number;
+  stallTimeoutMs?: number;
+  reconcileIntervalMs?: number;
 }
 
 export function startWorker(config: Config, infra: Infrastructure, redisUrl: string, logger: Logger, opts: WorkerOptions = {}): RunningWorker {
@@ -30,9 +39,12 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     notify: infra.notifier,
     logger,
     ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
     probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }),
     cancelPollMs: opts.cancelPollMs,
+    stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
   });
+  const reconciler = new Reconciler(new JobRepository(infra.sql), infra.queue, logger);
   const shutdown = new AbortController();
   const workerName = `${os.hostname()}:${process.pid}`;
   const connection = createRedis(redisUrl, 'worker');
@@ -57,17 +69,28 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     {
       connection,
       concurrency: opts.concurrency ?? config.workerConcurrency,
-      lockDuration: opts.lockDurationMs ?? 30_000,
-      stalledInterval: opts.stalledIntervalMs ?? 30_000,
-      maxStalledCount: opts.maxStalledCount ?? 3,
+      // A crashed worker's job is taken over within about lockDuration + stalledInterval (≤ 9 s);
+      // the lock is renewed every lockDuration / 2 while FFmpeg runs.
+      lockDuration: opts.lockDurationMs ?? 6_000,
+      stalledInterval: opts.stalledIntervalMs ?? 3_000,
+      maxStalledCount: opts.maxStalledCount ?? 5,
       autorun: true,
     },
   );
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection error'));
+  reconciler.start(opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
+  const retention = new RetentionService(new VideoRepository(infra.sql), infra.storage, config.retentionHours);
+  const retentionTimer = setInterval(() => {
+    retention.runOnce().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'retention pass failed'));
+  }, RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
 
   return {
     runner,
+    reconciler,
     async close(graceMs = config.shutdownGraceMs) {
+      clearInterval(retentionTimer);
+      await reconciler.stop();
       const closing = worker.close();
       const timer = setTimeout(() => shutdown.abort(), graceMs);
       timer.unref();

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { statfs } from 'node:fs/promises';
+import { DomainError } from '../domain/errors.js';
 import type { RequestHandler } from 'express';
 import multer from 'multer';
 
@@ -22,4 +24,27 @@ export function decodeOriginalName(name: string | undefined): string | null {
   const decoded = Buffer.from(name, 'latin1').toString('utf8');
   const name2 = decoded.includes('\uFFFD') ? name : decoded;
   return name2.slice(0, 255);
+}
+
+/**
+ * Refuses an upload (507) that would leave less than `minFreeBytes` on the storage volume, judged
+ * from Content-Length before a byte is written.
+ */
+export function freeSpaceGuard(dir: string, minFreeBytes: number): RequestHandler {
+  return async (req, _res, next) => {
+    if (minFreeBytes <= 0) return next();
+    const incoming = Number(req.get('content-length') ?? 0) || 0;
+    const fs = await statfs(dir).catch(() => undefined);
+    if (!fs) return next();
+    const free = fs.bavail * fs.bsize;
+    if (free - incoming < minFreeBytes) {
+      return next(
+        new DomainError(
+          'insufficient_storage',
+          `Not enough free space to store this upload: ${free} bytes free, ${incoming} incoming, ${minFreeBytes} must stay free (MIN_FREE_BYTES).`,
+        ),
+      );
+    }
+    next();
+  };
 }

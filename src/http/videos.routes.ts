@@ -19,13 +19,13 @@ export interface VideoRouteDeps {
   uploads: UploadService;
   commands: CommandService;
   downloads: DownloadService;
-  upload: RequestHandler;
+  upload: RequestHandler[];
 }
 
 export function videosRouter(d: VideoRouteDeps): Router {
   const r = Router();
 
-  r.post('/videos', d.upload, async (req, res) => {
+  r.post('/videos', ...d.upload, async (req, res) => {
     if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' });
     const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) });
     res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));

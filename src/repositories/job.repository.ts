@@ -175,6 +175,19 @@ export class JobRepository {
       ORDER BY j.queued_at, j.created_at, j.id`;
   }
 
+  /**
+   * Jobs the queue should hold, by id after `afterId`: running ones, and queued ones whose
+   * dependencies have all completed. Used to rebuild the queue after Redis lost its data.
+   */
+  async findReconcilable(afterId: string | null, limit: number): Promise<Job[]> {
+    return this.sql<Job[]>`
+      SELECT j.* FROM jobs j
+      WHERE (${afterId}::uuid IS NULL OR j.id > ${afterId}::uuid)
+        AND (j.status = 'in_progress' OR (j.status = 'queued' AND NOT EXISTS (
+          SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')))
+      ORDER BY j.id LIMIT ${limit}`;
+  }
+
   /** Queued dependants of `ids` whose dependencies have all completed now. */
   async findRunnableDependants(ids: readonly string[]): Promise<Job[]> {
     return this.sql<Job[]>`

@@ -92,6 +92,23 @@ export class VideoRepository {
     return row;
   }
 
+  /**
+   * Deletes up to `limit` failed outputs (of failed or cancelled jobs) last changed before `before`,
+   * that no unfinished job uses; one short statement per batch.
+   */
+  async deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]> {
+    return this.sql<Video[]>`
+      DELETE FROM videos WHERE id IN (
+        SELECT v.id FROM videos v
+        WHERE v.status = 'failed' AND v.kind <> 'upload' AND v.updated_at < ${before}
+          AND NOT EXISTS (
+            SELECT 1 FROM jobs j WHERE j.status IN ('pending', 'queued', 'in_progress')
+              AND (j.output_video_id = v.id OR j.input_video_ids @> ARRAY[v.id]))
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`;
+  }
+
   /** Locks the row for the rest of the transaction so a concurrent job cannot start using it. */
   async lockById(id: string): Promise<Video | undefined> {
     const [row] = await this.sql<Video[]>`SELECT * FROM videos WHERE id = ${id} FOR UPDATE`;

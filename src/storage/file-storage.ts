@@ -34,6 +34,17 @@ export class FileStorage {
     return path.join(this.tmpDir, `${randomUUID()}${suffix}`);
   }
 
+  /** A temp path named after the job, so a later attempt can remove what a crashed one left. */
+  jobTempPath(jobId: string, suffix: string): string {
+    return path.join(this.tmpDir, `job-${jobId}.${randomUUID().slice(0, 8)}.${suffix}`);
+  }
+
+  async discardJobTemps(jobId: string): Promise<void> {
+    const prefix = `job-${jobId}.`;
+    const names = await readdir(this.tmpDir).catch(() => [] as string[]);
+    await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => unlink(path.join(this.tmpDir, n)).catch(() => {})));
+  }
+
   pathOf(key: string): string {
     if (!SAFE_KEY.test(key)) throw new Error(`unsafe storage key ${JSON.stringify(key)}`);
     return path.join(this.videosDir, key);
@@ -68,7 +79,17 @@ export class FileStorage {
     await unlink(file).catch(() => {});
   }
 
-  async listTemp(): Promise<string[]> {
-    return (await readdir(this.tmpDir).catch(() => [])).map((f) => path.join(this.tmpDir, f));
+  /** Removes temp files not touched since `before` (left by crashes); returns how many. */
+  async discardTempsOlderThan(before: Date): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.tmpDir).catch(() => [] as string[])) {
+      const file = path.join(this.tmpDir, name);
+      const s = await stat(file).catch(() => undefined);
+      if (s && s.mtimeMs < before.getTime()) {
+        await unlink(file).catch(() => {});
+        removed += 1;
+      }
+    }
+    return removed;
   }
 }

@@ -46,6 +46,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     DB_SCHEMA: `test_${suffix}`,
     WORKER_CONCURRENCY: '2',
     JOB_ATTEMPTS: '2',
+    MIN_FREE_BYTES: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { frameRateFraction } from '../../workers/ffmpeg/argv.js';
 
 export const FFMPEG = 'ffmpeg';
@@ -17,10 +17,11 @@ export interface Rgb {
   b: number;
 }
 
-/** Named colours used by the helpers (note: "green" is full 0x00FF00 here, unlike ffmpeg's #008000). */
+/** Named colours accepted by the helpers, with ffmpeg's values (so "green" is #008000; "lime" is #00FF00). */
 export const COLOURS: Readonly<Record<string, Rgb>> = {
   red: { r: 255, g: 0, b: 0 },
-  green: { r: 0, g: 255, b: 0 },
+  green: { r: 0, g: 128, b: 0 },
+  lime: { r: 0, g: 255, b: 0 },
   blue: { r: 0, g: 0, b: 255 },
   white: { r: 255, g: 255, b: 255 },
   black: { r: 0, g: 0, b: 0 },
@@ -62,7 +63,7 @@ export interface RunResult {
  * Runs a binary with argv and collects its output; never rejects for a non-zero exit.
  * Killed after `timeoutMs` so that a stuck command cannot outlive the test run.
  */
-export function runTool(binary: string, args: string[], timeoutMs = 20_000): Promise<RunResult> {
+export function runTool(binary: string, args: string[], timeoutMs = 120_000): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -95,6 +96,12 @@ async function mustRun(binary: string, args: string[]): Promise<Buffer> {
 
 function uniqueName(prefix: string, ext: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}.${ext}`;
+}
+
+/** `name` as given when it has an extension, otherwise with the container's extension appended. */
+function fileName(name: string | undefined, prefix: string, ext: string): string {
+  if (name === undefined) return uniqueName(prefix, ext);
+  return extname(name) === '' ? `${name}.${ext}` : name;
 }
 
 function rateText(fps: number): string {
@@ -159,7 +166,7 @@ export async function makeClip(dir: string, opts: ClipOptions): Promise<string> 
   const height = opts.height ?? 240;
   const audio = opts.audio ?? true;
   const d = String(opts.durationSec);
-  const file = join(dir, opts.name ?? uniqueName('clip', container));
+  const file = join(dir, fileName(opts.name, 'clip', container));
   await mustRun(FFMPEG, [
     ...QUIET,
     '-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:r=${rateText(fps)}:d=${d}`,
@@ -202,7 +209,7 @@ export async function makeColourStepClip(dir: string, opts: ColourStepOptions): 
     (c, i) => `drawbox=c=${ffmpegColour(c)}:t=fill:enable='gte(t,${((i + 1) * opts.secondsEach - 1e-6).toFixed(6)})'`,
   );
   const video = [`color=c=${ffmpegColour(firstColour)}:s=${width}x${height}:r=${rateText(opts.fps)}:d=${total}`, ...boxes].join(',');
-  const file = join(dir, opts.name ?? uniqueName('steps', 'mp4'));
+  const file = join(dir, fileName(opts.name, 'steps', 'mp4'));
   await mustRun(FFMPEG, [
     ...QUIET,
     '-f', 'lavfi', '-i', video,

@@ -13,7 +13,7 @@ export interface VideoStreamInfo {
   sar: string | null;
   timeBase: string | null;
   hasBFrames: boolean;
-  /** Clockwise display rotation in degrees (0, 90, 180, 270); absent means 0. */
+  /** Display rotation from the stream's display matrix, normalised to 0, 90, 180 or 270; absent means 0. */
   rotation?: number;
 }
 

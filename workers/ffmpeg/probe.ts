@@ -43,12 +43,12 @@ function tagDuration(stream: Json): number | null {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
+/** A usable frame rate as a reduced "num/den" text and its value. */
 function rate(v: unknown): (Fraction & { text: string; value: number }) | null {
-  const t = text(v);
-  const f = parseFraction(t);
-  if (!t || !f) return null;
+  const f = parseFraction(text(v));
+  if (!f) return null;
   const value = f.num / f.den;
-  return value > 0 && value <= MAX_FPS ? { ...f, text: t, value } : null;
+  return value > 0 && value <= MAX_FPS ? { ...f, text: `${f.num}/${f.den}`, value } : null;
 }
 
 /**

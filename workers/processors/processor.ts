@@ -12,6 +12,7 @@ export interface ProcessorContext {
   /** A scratch file name under tmp/ the processor may use (removed afterwards). */
   scratchPath: string;
   ffmpegPath: string;
+  ffprobePath: string;
   signal: AbortSignal;
   onProgress: (percent: number) => void;
 }

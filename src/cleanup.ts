@@ -1,0 +1,19 @@
+import { loadConfig } from './config.js';
+import { resolveBackends } from './backends.js';
+import { openInfrastructure } from './deps.js';
+import { createLogger } from './logger.js';
+import { VideoRepository } from './repositories/video.repository.js';
+import { RetentionService } from './services/retention.service.js';
+
+// `npm run cleanup`: one retention pass, then exit.
+const config = loadConfig();
+const logger = createLogger(config.logLevel, 'video-jobs-cleanup');
+const backends = await resolveBackends(config, logger, 2);
+const infra = await openInfrastructure(config, backends);
+try {
+  const report = await new RetentionService(new VideoRepository(infra.sql), infra.storage, config.retentionHours).runOnce();
+  logger.info(report, `retention pass done (RETENTION_HOURS=${config.retentionHours})`);
+} finally {
+  await infra.close();
+  await backends.stop();
+}

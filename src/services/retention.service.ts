@@ -1,0 +1,34 @@
+import type { VideoRepository } from '../repositories/video.repository.js';
+import type { FileStorage } from '../storage/file-storage.js';
+
+export interface RetentionReport {
+  videosDeleted: number;
+  tempFilesDeleted: number;
+}
+
+const BATCH = 500;
+
+/**
+ * Deletes failed and cancelled outputs and stray temp files older than the retention time, in
+ * bounded batches so no statement holds locks for long.
+ */
+export class RetentionService {
+  constructor(
+    private readonly videos: VideoRepository,
+    private readonly storage: FileStorage,
+    private readonly retentionHours: number,
+  ) {}
+
+  async runOnce(now = new Date()): Promise<RetentionReport> {
+    const before = new Date(now.getTime() - this.retentionHours * 3_600_000);
+    let videosDeleted = 0;
+    for (;;) {
+      const batch = await this.videos.deleteFailedOutputsBefore(before, BATCH);
+      for (const v of batch) if (v.storageKey) await this.storage.remove(v.storageKey).catch(() => {});
+      videosDeleted += batch.length;
+      if (batch.length < BATCH) break;
+    }
+    const tempFilesDeleted = await this.storage.discardTempsOlderThan(before);
+    return { videosDeleted, tempFilesDeleted };
+  }
+}

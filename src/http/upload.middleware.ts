@@ -9,13 +9,25 @@ import multer from 'multer';
  * kept only as data). Multer removes its partial file itself when a limit or the stream fails.
  */
 export function uploadMiddleware(tmpDir: string, maxBytes: number): RequestHandler {
-  return multer({
+  const receive = multer({
     storage: multer.diskStorage({
       destination: tmpDir,
       filename: (_req, _file, cb) => cb(null, `${randomUUID()}.upload`),
     }),
     limits: { fileSize: Math.floor(maxBytes), files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40 },
   }).single('file');
+  return (req, res, next) => {
+    receive(req, res, (err?: unknown) => {
+      if (!err || err instanceof multer.MulterError) return next(err);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        return next(new DomainError('insufficient_storage', 'The storage volume is full; the upload was not kept.'));
+      }
+      if (code) return next(err);
+      // The multipart parser's own complaints (no boundary, truncated form…) are the client's.
+      next(new DomainError('bad_request', `Malformed multipart body: ${(err as Error).message}. Send one file in the field "file".`));
+    });
+  };
 }
 
 /** Multer reports the client's file name as latin1 bytes; the client sent UTF-8. */

@@ -2,10 +2,10 @@ FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-fund --no-audit && npm install --no-save tsx@4
+RUN npm ci --omit=dev --no-fund --no-audit
 COPY tsconfig.json ./
 COPY src ./src
 COPY workers ./workers
 ENV NODE_ENV=production STORAGE_DIR=/data/storage
 EXPOSE 3000
-CMD ["npx", "tsx", "src/main.ts"]
+CMD ["node", "--import", "tsx", "src/main.ts"]

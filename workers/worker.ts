@@ -69,10 +69,10 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     {
       connection,
       concurrency: opts.concurrency ?? config.workerConcurrency,
-      // A crashed worker's job is taken over within about lockDuration + stalledInterval (≤ 9 s);
+      // A crashed worker's job is taken over within about lockDuration + stalledInterval (≤ 6 s);
       // the lock is renewed every lockDuration / 2 while FFmpeg runs.
-      lockDuration: opts.lockDurationMs ?? 6_000,
-      stalledInterval: opts.stalledIntervalMs ?? 3_000,
+      lockDuration: opts.lockDurationMs ?? 4_000,
+      stalledInterval: opts.stalledIntervalMs ?? 2_000,
       maxStalledCount: opts.maxStalledCount ?? 5,
       autorun: true,
     },

@@ -34,5 +34,7 @@ export function sendProblem(res: Response, p: Problem): void {
     res.destroy();
     return;
   }
+  // A refused request may still be arriving (an upload): read and drop it rather than reset the client.
+  if (!res.req.complete) res.req.resume();
   res.status(p.status).type('application/problem+json').send(JSON.stringify(p));
 }

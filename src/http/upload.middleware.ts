@@ -50,12 +50,16 @@ export function freeSpaceGuard(dir: string, minFreeBytes: number): RequestHandle
     if (!fs) return next();
     const free = fs.bavail * fs.bsize;
     if (free - incoming < minFreeBytes) {
-      return next(
-        new DomainError(
-          'insufficient_storage',
-          `Not enough free space to store this upload: ${free} bytes free, ${incoming} incoming, ${minFreeBytes} must stay free (MIN_FREE_BYTES).`,
-        ),
+      const refusal = new DomainError(
+        'insufficient_storage',
+        `Not enough free space to store this upload: ${free} bytes free, ${incoming} incoming, ${minFreeBytes} must stay free (MIN_FREE_BYTES).`,
       );
+      // Answer once the body has been read (and dropped), so the client is not cut off mid-send.
+      if (req.complete) return next(refusal);
+      req.once('end', () => next(refusal));
+      req.once('error', () => next(refusal));
+      req.resume();
+      return;
     }
     next();
   };

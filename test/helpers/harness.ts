@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
+import type { Logger } from 'pino';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
@@ -23,12 +24,17 @@ export interface Harness {
   api: ReturnType<typeof supertest>;
   worker: RunningWorker | undefined;
   storageDir: string;
+  logger: Logger;
+  redisUrl: string;
   close(): Promise<void>;
 }
 
 export interface HarnessOptions {
   worker?: boolean | WorkerOptions;
   env?: Record<string, string>;
+  databaseUrl?: string;
+  redisUrl?: string;
+  storageDir?: string;
 }
 
 /**
@@ -37,10 +43,12 @@ export interface HarnessOptions {
  */
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const suffix = randomBytes(5).toString('hex');
-  const storageDir = await mkdtemp(path.join(os.tmpdir(), 'vj-test-'));
+  const storageDir = opts.storageDir ?? (await mkdtemp(path.join(os.tmpdir(), 'vj-test-')));
+  const databaseUrl = opts.databaseUrl ?? TEST_DATABASE_URL;
+  const redisUrl = opts.redisUrl ?? TEST_REDIS_URL;
   const config = loadConfig({
-    DATABASE_URL: TEST_DATABASE_URL,
-    REDIS_URL: TEST_REDIS_URL,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
     STORAGE_DIR: storageDir,
     QUEUE_NAME: `test-${suffix}`,
     DB_SCHEMA: `test_${suffix}`,
@@ -51,11 +59,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, 'test');
-  const infra = await openInfrastructure(config, { databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL });
-  const deps = await buildAppDeps(config, infra, logger, TEST_REDIS_URL);
+  const infra = await openInfrastructure(config, { databaseUrl, redisUrl });
+  const deps = await buildAppDeps(config, infra, logger, redisUrl);
   const app = buildApp(deps);
   const workerOpts = typeof opts.worker === 'object' ? opts.worker : {};
-  const worker = opts.worker === false ? undefined : startWorker(config, infra, TEST_REDIS_URL, logger, { cancelPollMs: 250, ...workerOpts });
+  const worker = opts.worker === false ? undefined : startWorker(config, infra, redisUrl, logger, { cancelPollMs: 250, ...workerOpts });
   return {
     config,
     infra,
@@ -63,19 +71,21 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     api: supertest(app),
     worker,
     storageDir,
+    logger,
+    redisUrl,
     async close() {
       await worker?.close(2_000);
       await deps.close();
-      await obliterateQueue(config.queueName);
+      await obliterateQueue(config.queueName, redisUrl).catch(() => {});
       await infra.close();
       await dropSchema(config.dbSchema);
-      await rm(storageDir, { recursive: true, force: true });
+      if (!opts.storageDir) await rm(storageDir, { recursive: true, force: true });
     },
   };
 }
 
-async function obliterateQueue(name: string): Promise<void> {
-  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+async function obliterateQueue(name: string, url: string): Promise<void> {
+  const connection = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
   const q = new Queue(name, { connection });
   await q.obliterate({ force: true }).catch(() => {});
   await q.close();

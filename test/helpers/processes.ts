@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -19,7 +18,8 @@ export function startService(entry: string, env: Record<string, string>): Servic
   const baseEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'API_KEY', 'PORT', 'NODE_OPTIONS'].includes(k)),
   ) as Record<string, string>;
-  const child = spawn(TSX, [path.join(ROOT, entry)], { cwd: ROOT, env: { ...baseEnv, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL hits the service itself.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...baseEnv, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let text = '';
   let pending = '';
@@ -87,4 +87,23 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The environment that points a separate process at a harness's database, schema, queue and storage. */
+export function envSharing(h: { config: { dbSchema: string; queueName: string }; storageDir: string; redisUrl: string }, databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: h.redisUrl,
+    DB_SCHEMA: h.config.dbSchema,
+    QUEUE_NAME: h.config.queueName,
+    STORAGE_DIR: h.storageDir,
+    WORKER_CONCURRENCY: '1',
+  };
+}
+
+/** A worker process (`workers/index.ts`) on a harness's backends, once it says it is ready. */
+export async function startWorkerProcess(env: Record<string, string>): Promise<ServiceProcess> {
+  const w = startService('workers/index.ts', env);
+  await w.waitForLog((l) => l.msg === 'video-jobs-worker ready');
+  return w;
 }

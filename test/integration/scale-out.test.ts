@@ -3,29 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, run, trim, upload, waitForJob } from '../helpers/api-flow.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, startHarness, type Harness } from '../helpers/harness.js';
+import { TEST_DATABASE_URL, startHarness, type Harness } from '../helpers/harness.js';
 import { countFrames, makeClip } from '../helpers/media.js';
-import { startService, type ServiceProcess } from '../helpers/processes.js';
+import { envSharing, startService, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
 
 // The API runs in-process; workers run as real separate processes on the same PostgreSQL, Redis and storage.
 let h: Harness;
 let media: string;
 const workers: ServiceProcess[] = [];
 
-const workerEnv = (extra: Record<string, string> = {}) => ({
-  DATABASE_URL: TEST_DATABASE_URL,
-  REDIS_URL: TEST_REDIS_URL,
-  DB_SCHEMA: h.config.dbSchema,
-  QUEUE_NAME: h.config.queueName,
-  STORAGE_DIR: h.storageDir,
-  WORKER_CONCURRENCY: '1',
-  ...extra,
-});
-
-const startWorkerProcess = async (extra?: Record<string, string>) => {
-  const w = startService('workers/index.ts', workerEnv(extra));
+const startWorker = async (extra: Record<string, string> = {}) => {
+  const w = await startWorkerProcess({ ...envSharing(h, TEST_DATABASE_URL), ...extra });
   workers.push(w);
-  await w.waitForLog((l) => l.msg === 'video-jobs-worker ready');
   return w;
 };
 
@@ -42,7 +31,7 @@ afterAll(async () => {
 
 describe('API and workers apart', () => {
   it('when two worker processes share the queue, then both take jobs and each job runs exactly once', async () => {
-    const [w1, w2] = await Promise.all([startWorkerProcess(), startWorkerProcess()]);
+    const [w1, w2] = await Promise.all([startWorker(), startWorker()]);
     const src = await makeClip(media, { name: 'shared', durationSec: 3, width: 320, height: 240, fps: 25, audio: true });
     const v = await upload(h, src);
     const jobs = [];
@@ -64,7 +53,7 @@ describe('API and workers apart', () => {
   });
 
   it('when a worker gets SIGTERM during a job, then the job still completes (in the grace time or on another worker)', async () => {
-    const w1 = await startWorkerProcess({ SHUTDOWN_GRACE_MS: '300' });
+    const w1 = await startWorker({ SHUTDOWN_GRACE_MS: '300' });
     const src = await makeClip(media, { name: 'long', durationSec: 20, width: 960, height: 540, fps: 30, audio: true });
     const v = await upload(h, src);
     const job = await trim(h, v.id, { start: 0, end: 19 });
@@ -76,7 +65,7 @@ describe('API and workers apart', () => {
     const handedBack = (await h.api.get(`/api/jobs/${job.id}`)).body;
     expect(['in_progress', 'completed']).toContain(handedBack.status);
 
-    await startWorkerProcess();
+    await startWorker();
     const done = await waitForJob(h, job.id, undefined, 90_000);
     expect(done.status).toBe('completed');
     expect(done.attempts).toBe(2);

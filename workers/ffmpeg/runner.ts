@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { isTiedExecFailure, spawnTied } from './spawn-tied.js';
 
 const STDERR_TAIL_CHARS = 4096;
 
@@ -227,7 +228,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(binary, opts.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawnTied(binary, opts.args);
     } catch (err) {
       reject(spawnError('ffmpeg', binary, err));
       return;
@@ -289,6 +290,8 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
         } else if (code === 0) {
           reporter.complete();
           resolve();
+        } else if (isTiedExecFailure(code, tail)) {
+          reject(new MissingBinaryError('ffmpeg', binary, new Error(tail)));
         } else {
           const what = code !== null ? `ffmpeg exited with code ${code}` : `ffmpeg was killed by signal ${sig}`;
           reject(new FfmpegError(tail ? `${what}: ${tail}` : what, { exitCode: code, signal: sig, stderrTail: tail }));

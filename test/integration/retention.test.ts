@@ -1,0 +1,55 @@
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { concat, trim, upload } from '../helpers/api-flow.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { makeClip } from '../helpers/media.js';
+import { VideoRepository } from '../../src/repositories/video.repository.js';
+import { RetentionService } from '../../src/services/retention.service.js';
+
+let h: Harness;
+let media: string;
+
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+  media = await mkdtemp(path.join(os.tmpdir(), 'vj-media-'));
+});
+
+afterAll(async () => {
+  await h?.close();
+  await rm(media, { recursive: true, force: true });
+});
+
+describe('retention', () => {
+  it('when failed and cancelled outputs and stray temp files are older than RETENTION_HOURS, then they are deleted in bounded batches and the rest is kept', async () => {
+    const v = await upload(h, await makeClip(media, { durationSec: 1, width: 64, height: 48, fps: 10, audio: false }));
+    const cancelled = [];
+    for (let i = 0; i < 5; i++) {
+      const j = await trim(h, v.id, { start: 0, end: 0.5 });
+      await h.api.post(`/api/jobs/${j.id}/cancel`);
+      cancelled.push(j);
+    }
+    const recent = await trim(h, v.id, { start: 0, end: 0.5 });
+    await h.api.post(`/api/jobs/${recent.id}/cancel`);
+    const pending = await concat(h, [v.id, v.id]);
+    const old = cancelled.map((j) => j.outputVideoId);
+    await h.infra.sql`UPDATE videos SET updated_at = now() - interval '3 hours' WHERE id = ANY(${old}::uuid[])`;
+    await h.infra.sql`UPDATE videos SET updated_at = now() - interval '3 hours' WHERE id = ${v.id}`;
+
+    const strayOld = path.join(h.storageDir, 'tmp', 'job-stray.old.out');
+    const strayNew = path.join(h.storageDir, 'tmp', 'job-stray.new.out');
+    await writeFile(strayOld, 'partial');
+    await writeFile(strayNew, 'partial');
+    const threeHoursAgo = new Date(Date.now() - 3 * 3_600_000);
+    await utimes(strayOld, threeHoursAgo, threeHoursAgo);
+
+    const report = await new RetentionService(new VideoRepository(h.infra.sql), h.infra.storage, 2, 2).runOnce();
+    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1 });
+    for (const id of old) expect((await h.api.get(`/api/videos/${id}`)).status).toBe(404);
+    expect((await h.api.get(`/api/videos/${recent.outputVideoId}`)).body.status).toBe('failed');
+    expect((await h.api.get(`/api/videos/${v.id}`)).status).toBe(200);
+    expect((await h.api.get(`/api/videos/${pending.outputVideoId}`)).body.status).toBe('pending');
+    expect(await readdir(path.join(h.storageDir, 'tmp'))).toEqual(['job-stray.new.out']);
+  });
+});

@@ -125,7 +125,7 @@ export function parsePacketList(csv: string): PacketInfo[] | null {
   for (const line of csv.split('\n')) {
     const trimmed = line.trim();
     if (trimmed === '') continue;
-    const m = /^(-?\d+),(-?\d+),([A-Z_]+)$/.exec(trimmed);
+    const m = /^(-?\d+),(-?\d+),([A-Z_]+)(?:,.*)?$/.exec(trimmed);
     if (!m || m[3]!.includes('D')) return null;
     packets.push({ pts: Number(m[1]), dts: Number(m[2]), key: m[3]!.includes('K') });
   }
@@ -215,7 +215,7 @@ export function buildSmartCutEncodeArgs(p: {
     ...(p.stream.level !== null ? ['-level:v', String(p.stream.level)] : []),
     '-x264-params',
     PIECE_X264_PARAMS,
-    // The bsf sees packets in the muxer's time base, which -video_track_timescale pins to the source's.
+    // Encoder, bsf and muxer all run in the source's timescale, so the shift is in source ticks.
     ...(p.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${p.dtsShiftTicks}`] : []),
     '-video_track_timescale',
     timescale,

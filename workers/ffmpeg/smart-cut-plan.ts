@@ -67,8 +67,11 @@ export type SmartCutPlan =
 export const REORDER_MARGIN_SEC = 1;
 /** How far past `start` the first keyframe is looked for. */
 export const KEYFRAME_SEARCH_SEC = 20;
-/** The end window reaches back this far before `end`, so its seek lands on a keyframe before the end. */
-export const END_LOOKBACK_SEC = 1;
+/**
+ * Windows reach back this far before the point of interest: a demuxer that seeks by dts may
+ * otherwise land on a keyframe shown after it when B-frames delay decoding.
+ */
+export const SEEK_LOOKBACK_SEC = 1;
 /** Both windows run this far past the point of interest, so the reorder margin is covered. */
 export const WINDOW_OVERRUN_SEC = 1.5;
 
@@ -83,10 +86,16 @@ function unsupported(reason: string): SmartCutPlan {
  * where the first keyframe is looked for, one around `end`. A single window when they overlap.
  */
 export function probeWindows(start: number, end: number): { from: number; to: number }[] {
-  const startWindow = { from: start, to: Math.min(start + KEYFRAME_SEARCH_SEC, end) + WINDOW_OVERRUN_SEC };
-  const endFrom = Math.max(start, end - END_LOOKBACK_SEC);
-  if (endFrom <= startWindow.to) return [{ from: start, to: end + WINDOW_OVERRUN_SEC }];
+  const from = Math.max(0, start - SEEK_LOOKBACK_SEC);
+  const startWindow = { from, to: Math.min(start + KEYFRAME_SEARCH_SEC, end) + WINDOW_OVERRUN_SEC };
+  const endFrom = Math.max(from, end - SEEK_LOOKBACK_SEC);
+  if (endFrom <= startWindow.to) return [{ from, to: end + WINDOW_OVERRUN_SEC }];
   return [startWindow, { from: endFrom, to: end + WINDOW_OVERRUN_SEC }];
+}
+
+/** How far (ticks) a frame may sit off the frame grid: a tick of rounding, or 1 %. */
+function frameTolerance(frameTicks: number): number {
+  return Math.max(1, frameTicks * 0.01);
 }
 
 interface Frame {
@@ -115,9 +124,10 @@ function checkWindow(window: PacketWindow, origin: number, frameTicks: number, m
     if (f.dts > f.pts) return 'a packet decodes after it is shown';
     if (i > 0 && f.dts <= frames[i - 1]!.dts) return 'decode timestamps do not increase';
   }
-  const byPts = [...frames].sort((a, b) => a.pts - b.pts);
+  // Frames shown before the first (key) packet belong to a GOP the window does not hold.
+  const byPts = frames.filter((f) => f.pts >= frames[0]!.pts).sort((a, b) => a.pts - b.pts);
   // A constant frame rate is what lets frame counts, -ss and the concat durations line up.
-  const tolerance = Math.max(1, frameTicks * 0.01);
+  const tolerance = frameTolerance(frameTicks);
   for (let i = 1; i < byPts.length; i++) {
     if (Math.abs(byPts[i]!.pts - byPts[i - 1]!.pts - frameTicks) > tolerance) return 'variable frame rate near a cut point';
   }
@@ -140,6 +150,7 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
   const seconds = (ticks: number): number => (ticks * tb.num) / tb.den;
   const frameTicks = (ticksPerSec * rate.den) / rate.num;
   const marginTicks = REORDER_MARGIN_SEC * ticksPerSec;
+  const tolerance = frameTolerance(frameTicks);
 
   const startWindow = checkWindow(input.startWindow, input.originTicks, frameTicks, marginTicks);
   if (typeof startWindow === 'string') return unsupported(startWindow);
@@ -149,9 +160,13 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
   const startTicks = (input.start - EPS_SEC) * ticksPerSec;
   const endTicks = (input.end - EPS_SEC) * ticksPerSec;
 
+  // A window that begins later than one frame after a point may have missed frames before it.
+  const covers = (w: CheckedWindow, ticks: number): boolean => w.byPts[0]!.pts - frameTicks + tolerance <= ticks;
+  if (!covers(startWindow, startTicks)) return unsupported('the start window begins after start');
+  if (!covers(endWindow, endTicks)) return unsupported('the end window begins after end');
+
   const first = startWindow.byPts.find((f) => f.pts >= startTicks);
   if (!first || first.pts > startWindow.trustedUntil) return unsupported('no frame at the start');
-  if (startWindow.byPts[0]!.pts > startTicks) return unsupported('the start window begins after start');
 
   const keyframe = startWindow.byPts.find((f) => f.key && f.pts >= first.pts && f.pts <= startWindow.trustedUntil);
   if (!keyframe || keyframe.pts >= endTicks) return unsupported('no keyframe inside the range, nothing to copy');
@@ -179,7 +194,8 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
     let prefixMax = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < n; i++) {
       const frame = endWindow.frames[i]!;
-      const clean = prefixMax < restMin[i]! && (i > 0 || frame.key);
+      // Packets before the window are shown before its first keyframe, unless that keyframe has leading pictures.
+      const clean = prefixMax < restMin[i]! && restMin[i]! >= endWindow.frames[0]!.pts && (i > 0 || frame.key);
       if (clean && restMin[i]! <= stopPts && restMin[i]! > keyframe.pts) cut = { index: i, pts: restMin[i]! };
       prefixMax = Math.max(prefixMax, frame.pts);
     }
@@ -191,8 +207,10 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
   if (!copyToEof) {
     const cutPacket = endWindow.frames[cut.index]!;
     const before = endWindow.frames[cut.index - 1];
-    // The last copied packet must decode before the tail's first (shifted) packet.
-    if (before && before.dts >= cut.pts - dtsShiftTicks) return unsupported('decode timestamps too far behind at the end cut');
+    // With a tail, the last copied packet must decode before the tail's first (shifted) packet.
+    if (before && cut.pts < stopPts && before.dts >= cut.pts - dtsShiftTicks) {
+      return unsupported('decode timestamps too far behind at the end cut');
+    }
     const stopDts = before ? (before.dts + cutPacket.dts) / 2 : cutPacket.dts - frameTicks / 2;
     stopAfter = seconds(stopDts - keyframe.pts);
     if (stopAfter <= 0) return unsupported('the copied part would be empty');

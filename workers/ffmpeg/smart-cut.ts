@@ -38,10 +38,12 @@ export interface SmartCutParams {
 export type SmartCutOutcome = 'smart-cut' | 'unsupported';
 
 const PROBE_TIMEOUT_MS = 60_000;
-// Relative cost of one second of media in each kind of step, for the combined progress.
+const MOV_FAMILY = new Set(['mp4', 'mov']);
+// Relative cost of one second of media in each kind of step, for the combined progress
+// (measured at 1080p30: encode ≈ 0.8 s, copy ≈ 0.002–0.01 s, join with AAC ≈ 0.015 s).
 const ENCODE_COST = 1;
-const COPY_COST = 0.03;
-const JOIN_COST = 0.05;
+const COPY_COST = 0.01;
+const JOIN_COST = 0.02;
 
 type Planned = Extract<SmartCutPlan, { ok: true }>;
 
@@ -58,6 +60,9 @@ async function capture(binary: string, args: string[], tool: 'ffmpeg' | 'ffprobe
 /** Probes the source around the cut points and plans the pieces, or says why a smart cut is not possible. */
 async function prepare(p: SmartCutParams): Promise<Prepared | string> {
   if (p.info.video.codec !== 'h264') return `codec ${p.info.video.codec} is not H.264`;
+  // Matroska keeps no decode timestamps and MPEG-TS seeks are not keyframe-exact; the copy
+  // step relies on both, so only the mov family (exact sample tables) is cut this way.
+  if (!MOV_FAMILY.has(p.info.container)) return `container ${p.info.container} is not mp4 or mov`;
   const frameRate = parseFraction(p.info.video.frameRate);
   if (!frameRate) return 'unknown frame rate';
 

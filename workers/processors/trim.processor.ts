@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { isTrimParams } from '../../src/domain/job.js';
 import { buildAccurateTrimArgs, buildCopyTrimArgs } from '../ffmpeg/argv.js';
 import { muxerForContainer } from '../ffmpeg/media-info.js';
 import { runFfmpeg } from '../ffmpeg/runner.js';
+import { runSmartCut } from '../ffmpeg/smart-cut.js';
 import { mediaOf } from './media-of.js';
 import type { Processor } from './processor.js';
 
@@ -23,6 +25,22 @@ export const trimProcessor: Processor = async (ctx) => {
     const args = buildCopyTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, muxer: muxerForContainer(info.container) });
     await runFfmpeg({ ...common, args });
     return { method: 'stream-copy', container: info.container };
+  }
+  if (info.video.codec === 'h264') {
+    const outcome = await runSmartCut({
+      input: source,
+      output: ctx.outputPath,
+      start: params.start,
+      end,
+      info,
+      ffmpegPath: ctx.ffmpegPath,
+      ffprobePath: ctx.ffprobePath,
+      // Pieces are named after the output, so a crashed attempt's leftovers go with the job's temp files.
+      scratchDir: path.dirname(ctx.outputPath),
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+    });
+    if (outcome === 'smart-cut') return { method: 'smart-cut', container: 'mp4' };
   }
   const args = buildAccurateTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, hasAudio: info.audio !== null, fps: info.video.fps });
   await runFfmpeg({ ...common, args });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, run, upload, waitForJob } from '../helpers/api-flow.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { startHarness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
 
 let media: string;

@@ -19,7 +19,7 @@ import {
   buildCopyTrimArgs,
   canConcatByCopy,
 } from '../../workers/ffmpeg/argv.js';
-import { muxerForContainer, type MediaInfo } from '../../workers/ffmpeg/media-info.js';
+import { muxerForContainer } from '../../workers/ffmpeg/media-info.js';
 import { probeMedia } from '../../workers/ffmpeg/probe.js';
 import { FfmpegError, MissingBinaryError, liveProcessCount, runFfmpeg } from '../../workers/ffmpeg/runner.js';
 import {
@@ -35,6 +35,7 @@ import {
   makeTextFile,
   probeJson,
 } from '../helpers/media.js';
+import { mustProbe } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -48,11 +49,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function mustProbe(file: string): Promise<MediaInfo> {
-  const res = await probeMedia(file);
-  if (!res.ok) throw new Error(`probe of ${file} failed: ${res.reason}`);
-  return res.info;
-}
 
 function streamOf(json: any, type: 'video' | 'audio'): any {
   return (json.streams as any[]).find((s) => s.codec_type === type);

@@ -6,11 +6,10 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MediaInfo } from '../../workers/ffmpeg/media-info.js';
-import { probeMedia } from '../../workers/ffmpeg/probe.js';
 import { FfmpegError, liveProcessCount } from '../../workers/ffmpeg/runner.js';
 import { runSmartCut, type SmartCutOutcome } from '../../workers/ffmpeg/smart-cut.js';
 import { countFrames, decodeErrors, frameColourAt, isColour, makeClip, makeColourStepClip, probeJson } from '../helpers/media.js';
+import { mustProbe } from '../helpers/media.js';
 
 const STEPS = ['red', 'green', 'blue', 'white', 'yellow', 'magenta'];
 
@@ -25,11 +24,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function mustProbe(file: string): Promise<MediaInfo> {
-  const res = await probeMedia(file);
-  if (!res.ok) throw new Error(`probe of ${file} failed: ${res.reason}`);
-  return res.info;
-}
 
 interface CutResult {
   outcome: SmartCutOutcome;

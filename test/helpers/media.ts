@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { frameRateFraction } from '../../workers/ffmpeg/argv.js';
+import type { MediaInfo } from '../../workers/ffmpeg/media-info.js';
+import { probeMedia } from '../../workers/ffmpeg/probe.js';
 
 export const FFMPEG = 'ffmpeg';
 export const FFPROBE = 'ffprobe';
@@ -305,4 +307,11 @@ export async function makeAudioWithCover(dir: string, name = uniqueName('song', 
     '-f', 'mp3', file,
   ]);
   return file;
+}
+
+/** The service's own probe of a file the test made; a refusal fails the test with its reason. */
+export async function mustProbe(file: string): Promise<MediaInfo> {
+  const res = await probeMedia(file);
+  if (!res.ok) throw new Error(`probe of ${file} failed: ${res.reason}`);
+  return res.info;
 }

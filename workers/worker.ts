@@ -40,7 +40,8 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     logger,
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
-    probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }),
+    // Our own FFmpeg just wrote it: reading its headers is enough, no trial decode.
+    probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath, skipDecodeCheck: true }),
     cancelPollMs: opts.cancelPollMs,
     stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
   });

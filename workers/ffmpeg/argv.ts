@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { isMovFamilyMuxer, type MediaInfo } from './media-info.js';
+import type { MediaInfo } from './media-info.js';
 
 /** Prefix of every ffmpeg argv: quiet, non-interactive, overwrite, machine-readable progress on stdout. */
 export const COMMON_ARGS: readonly string[] = Object.freeze([
@@ -98,9 +98,11 @@ function assertMuxer(muxer: string): void {
   }
 }
 
+// Stream-copy outputs skip +faststart: moving the index to the front rewrites the whole file, and a
+// copy is meant to cost no more than reading and writing it once. Players fetch the index by Range.
 function muxerArgs(muxer: string): string[] {
   assertMuxer(muxer);
-  return isMovFamilyMuxer(muxer) ? ['-movflags', '+faststart', '-f', muxer] : ['-f', muxer];
+  return ['-f', muxer];
 }
 
 function assertRange(start: number, end: number): void {

@@ -212,7 +212,7 @@ function lastFrameCount(progress: string): number {
  */
 export async function probeMedia(
   file: string,
-  opts: { ffprobePath?: string; ffmpegPath?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+  opts: { ffprobePath?: string; ffmpegPath?: string; signal?: AbortSignal; timeoutMs?: number; skipDecodeCheck?: boolean } = {},
 ): Promise<ProbeResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const input = pathArg(file);
@@ -236,7 +236,7 @@ export async function probeMedia(
     return fail('not a recognisable media file');
   }
   const parsed = parseProbeOutput(json);
-  if (!parsed.ok) return parsed;
+  if (!parsed.ok || opts.skipDecodeCheck) return parsed;
 
   const decode = await captureProcess(
     opts.ffmpegPath ?? 'ffmpeg',

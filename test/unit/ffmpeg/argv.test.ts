@@ -168,7 +168,7 @@ describe('buildAccurateTrimArgs', () => {
 });
 
 describe('buildCopyTrimArgs', () => {
-  it('stream-copies with faststart for mp4', () => {
+  it('stream-copies mp4 in one pass (no faststart rewrite)', () => {
     expect(buildCopyTrimArgs({ input: '/in/a.mp4', output: '/out/x.tmp', start: 1.5, end: 4, muxer: 'mp4' })).toEqual([
       ...PREFIX,
       '-ss', '1.500000',
@@ -178,13 +178,12 @@ describe('buildCopyTrimArgs', () => {
       '-map', '0:a?',
       '-c', 'copy',
       '-avoid_negative_ts', 'make_zero',
-      '-movflags', '+faststart',
       '-f', 'mp4',
       '/out/x.tmp',
     ]);
   });
 
-  it('omits movflags for non-mov muxers and validates the muxer', () => {
+  it('names the muxer for other containers and validates it', () => {
     const args = buildCopyTrimArgs({ input: '/in/a.mkv', output: '/out/x.tmp', start: 0, end: 1, muxer: 'matroska' });
     expect(args).not.toContain('-movflags');
     expect(args.slice(-3)).toEqual(['-f', 'matroska', '/out/x.tmp']);
@@ -219,7 +218,6 @@ describe('concat list and copy concat', () => {
       '-map', '0:v:0',
       '-map', '0:a?',
       '-c', 'copy',
-      '-movflags', '+faststart',
       '-f', 'mov',
       '/out/x.tmp',
     ]);

@@ -66,7 +66,8 @@ export class FileStorage {
   }
 
   openRead(key: string, range?: { start: number; end: number }): ReadStream {
-    return createReadStream(this.pathOf(key), range ? { start: range.start, end: range.end } : undefined);
+    // 1 MiB reads instead of 64 KiB: far fewer syscalls and socket writes for multi-GB downloads.
+    return createReadStream(this.pathOf(key), { highWaterMark: 1 << 20, ...(range ? { start: range.start, end: range.end } : {}) });
   }
 
   async remove(key: string): Promise<void> {

@@ -26,8 +26,10 @@ export interface JobRunnerDeps {
   cancelPollMs?: number;
   /** A job whose FFmpeg reports no progress for this long is stopped (JOB_STALL_TIMEOUT_MS). */
   stallTimeoutMs?: number;
-  /** A job may run this many times its expected output duration (at least 10 minutes). */
+  /** A job may run this many times its expected output duration… */
   timeLimitFactor?: number;
+  /** …and never less than this. */
+  timeLimitFloorMs?: number;
 }
 
 type StopReason = { kind: 'cancelled' } | { kind: 'shutdown' } | { kind: 'stalled'; ms: number } | { kind: 'timeout'; ms: number };
@@ -132,7 +134,7 @@ export class JobRunner {
     return {
       stallMs: this.d.stallTimeoutMs ?? 120_000,
       // Generous: a 1080p re-encode on two cores runs at about 3× real time; never less than 10 minutes.
-      timeLimitMs: Math.max(600_000, expectedSec * 1000 * (this.d.timeLimitFactor ?? 10)),
+      timeLimitMs: Math.max(this.d.timeLimitFloorMs ?? 600_000, expectedSec * 1000 * (this.d.timeLimitFactor ?? 10)),
     };
   }
 

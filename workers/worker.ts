@@ -28,6 +28,8 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   maxStalledCount?: number;
   stallTimeoutMs?: number;
+  timeLimitFactor?: number;
+  timeLimitFloorMs?: number;
   reconcileIntervalMs?: number;
 }
 
@@ -44,6 +46,8 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath, skipDecodeCheck: true }),
     cancelPollMs: opts.cancelPollMs,
     stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
+    timeLimitFactor: opts.timeLimitFactor,
+    timeLimitFloorMs: opts.timeLimitFloorMs,
   });
   const reconciler = new Reconciler(new JobRepository(infra.sql), infra.queue, logger);
   const shutdown = new AbortController();

@@ -10,6 +10,7 @@ import { startWorker } from '../../workers/worker.js';
 let h: Harness;
 let media: string;
 let hungFfmpeg: string;
+let endlessFfmpeg: string;
 
 beforeAll(async () => {
   h = await startHarness({ worker: false, env: { JOB_ATTEMPTS: '1' } });
@@ -18,6 +19,10 @@ beforeAll(async () => {
   hungFfmpeg = path.join(media, 'hung-ffmpeg');
   await writeFile(hungFfmpeg, '#!/bin/sh\nexec sleep 300\n');
   await chmod(hungFfmpeg, 0o755);
+  // An "ffmpeg" that keeps reporting progress (so it never stalls) but never finishes.
+  endlessFfmpeg = path.join(media, 'endless-ffmpeg');
+  await writeFile(endlessFfmpeg, '#!/bin/sh\ni=0\nwhile true; do i=$((i+1000)); echo "out_time_us=$i"; echo "progress=continue"; sleep 0.05; done\n');
+  await chmod(endlessFfmpeg, 0o755);
 });
 
 afterAll(async () => {
@@ -47,6 +52,28 @@ describe('a hung FFmpeg', () => {
       expect((await waitForJob(h, job.id)).status).toBe('completed');
     } finally {
       await healthy.close(1_000);
+    }
+  });
+});
+
+describe('a job that runs too long', () => {
+  it('when FFmpeg keeps going past the time limit for its expected duration, then the job is stopped and fails saying so', async () => {
+    const v = await upload(h, await makeClip(media, { durationSec: 2, width: 160, height: 120, fps: 25, audio: true }));
+    const job = await trim(h, v.id, { start: 0, end: 1 });
+    const worker = startWorker({ ...h.config, ffmpegPath: endlessFfmpeg }, h.infra, h.redisUrl, h.logger, {
+      concurrency: 1,
+      cancelPollMs: 250,
+      timeLimitFactor: 2,
+      timeLimitFloorMs: 500,
+    });
+    try {
+      await run(h);
+      const failed = await waitForJob(h, job.id, ['failed', 'completed'], 20_000);
+      expect(failed.status).toBe('failed');
+      expect(failed.error).toMatch(/longer than its time limit of 2 s/);
+      expect(await readdir(path.join(h.storageDir, 'tmp'))).toEqual([]);
+    } finally {
+      await worker.close(1_000);
     }
   });
 });

@@ -64,6 +64,22 @@ describe('service endpoints', () => {
     expect(res.body.components.schemas.Job.properties.status.enum).toContain('in_progress');
   });
 
+  it('when any response goes out, then it carries the security headers', async () => {
+    const res = await h.api.get('/api/videos');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(res.headers['strict-transport-security']).toBeTruthy();
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('when a JSON body is larger than 64 kB, then 413 and nothing is recorded', async () => {
+    const before = (await h.api.get('/api/jobs')).body.total;
+    const res = await h.api.post('/api/videos/concat').set('Content-Type', 'application/json').send(JSON.stringify({ videoIds: [], pad: 'x'.repeat(70_000) }));
+    expect(res.status).toBe(413);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+    expect((await h.api.get('/api/jobs')).body.total).toBe(before);
+  });
+
   it('when an unknown route is asked, then a 404 problem document', async () => {
     const res = await h.api.get('/api/nothing-here');
     expect(res.status).toBe(404);

@@ -36,7 +36,8 @@ afterAll(async () => {
 
 describe('a worker killed with SIGKILL in the middle of FFmpeg', () => {
   it('when it dies, then its FFmpeg dies too and another worker runs the job again within 10 s to a correct output', async () => {
-    const src = await makeClip(media, { name: 'crash', durationSec: 20, width: 960, height: 540, fps: 30, audio: true });
+    // MPEG-4 Part 2 cannot be smart-cut: the trim re-encodes, so the job runs for seconds.
+    const src = await makeClip(media, { name: 'crash', durationSec: 20, width: 960, height: 540, fps: 30, audio: true, codec: 'mpeg4' });
     const v = await upload(h, src);
     const job = await trim(h, v.id, { start: 0, end: 19 });
     const queuedBehind = await trim(h, v.id, { start: 1, end: 2 });
@@ -82,7 +83,8 @@ describe('the whole service restarted', () => {
     const first = startService('src/main.ts', env);
     procs.push(first);
     await first.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'));
-    const src = await makeClip(media, { name: 'restart', durationSec: 10, width: 960, height: 540, fps: 30, audio: true });
+    // MPEG-4 Part 2 cannot be smart-cut: the trim re-encodes, so the job runs for seconds.
+    const src = await makeClip(media, { name: 'restart', durationSec: 10, width: 960, height: 540, fps: 30, audio: true, codec: 'mpeg4' });
     const v = await upload(h, src);
     const jobs = [await trim(h, v.id, { start: 0, end: 9 }), await trim(h, v.id, { start: 1, end: 3 }), await trim(h, v.id, { start: 2, end: 4 })];
     await run(h);

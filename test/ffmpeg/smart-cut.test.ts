@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FfmpegError, liveProcessCount } from '../../workers/ffmpeg/runner.js';
 import { runSmartCut, type SmartCutOutcome } from '../../workers/ffmpeg/smart-cut.js';
-import { countFrames, decodeErrors, frameColourAt, isColour, makeClip, makeColourStepClip, probeJson } from '../helpers/media.js';
+import { countFrames, decodeErrors, frameColourAt, isColour, makeClip, makeColourStepClip, probeJson, runTool } from '../helpers/media.js';
 import { mustProbe } from '../helpers/media.js';
 
 const STEPS = ['red', 'green', 'blue', 'white', 'yellow', 'magenta'];
@@ -90,6 +90,7 @@ async function expectExactCut(res: CutResult, start: number, end: number, fps: n
   const a = streamOf(json, 'audio');
   if (hasAudio) {
     expect(a?.codec_name).toBe('aac');
+    expect(Math.abs(Number(a.start_time))).toBeLessThanOrEqual(1 / fps);
     expect(Math.abs(Number(a.duration) - Number(v.duration))).toBeLessThan(1 / fps);
   } else {
     expect(a).toBeUndefined();
@@ -190,4 +191,143 @@ describe('smart cut', { timeout: 40_000 }, () => {
     expect(liveProcessCount()).toBe(0);
     expect((await readdir(scratch)).filter((f) => f.includes('smart-cut'))).toEqual([]);
   });
+});
+
+async function ffmpeg(args: string[]): Promise<Buffer> {
+  const res = await runTool('ffmpeg', ['-hide_banner', '-nostdin', '-y', '-v', 'error', ...args]);
+  if (res.code !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${res.stderr}`);
+  return res.stdout;
+}
+
+/**
+ * `video`'s picture with white noise for sound (unlike a tone, it matches itself at one offset only),
+ * encoded with `codec`; optionally stored audio first, or fragmented (the audio of each fragment
+ * stored ahead of its video).
+ */
+async function withNoise(video: string, codec: 'aac' | 'libmp3lame' | 'libopus', layout: 'plain' | 'audio-first' | 'fragmented' = 'plain'): Promise<string> {
+  const out = join(dir, `noise-${++n}.mp4`);
+  const maps = layout === 'plain' ? ['-map', '0:v', '-map', '1:a'] : ['-map', '1:a', '-map', '0:v'];
+  await ffmpeg([
+    '-i', video, '-f', 'lavfi', '-i', 'anoisesrc=d=6:c=white:r=48000:a=0.5:seed=7',
+    ...maps, '-c:v', 'copy', '-c:a', codec, '-b:a', '64k', '-t', '6',
+    ...(layout === 'fragmented' ? ['-movflags', 'frag_keyframe+delay_moov'] : []),
+    '-f', 'mp4', out,
+  ]);
+  return out;
+}
+
+/** The first audio stream decoded to mono 48 kHz samples, from `from` seconds of its own clock on (sample-exact). */
+async function samples(file: string, from = 0): Promise<Int16Array> {
+  // -copyts: `from` counts from the file's time 0, not from its start time (which a priming packet can move).
+  const pcm = await ffmpeg(['-copyts', '-i', file, '-map', '0:a:0', '-af', `atrim=start=${from}`, '-ac', '1', '-ar', '48000', '-f', 's16le', '-']);
+  return new Int16Array(Uint8Array.from(pcm).buffer);
+}
+
+/** The lag (samples) at which `b` lines up best with `a` over `span` samples from `at`: b[i + lag] ≈ a[i]. */
+function bestLag(a: Int16Array, b: Int16Array, at: number, span: number, maxLag: number): number {
+  let best = 0;
+  let bestScore = Number.NEGATIVE_INFINITY;
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    let dot = 0;
+    let norm = 0;
+    for (let i = at; i < at + span; i++) {
+      const y = b[i + lag] ?? 0;
+      dot += a[i]! * y;
+      norm += y * y;
+    }
+    const score = norm > 0 ? dot / Math.sqrt(norm) : Number.NEGATIVE_INFINITY;
+    if (score > bestScore) [best, bestScore] = [lag, score];
+  }
+  return best;
+}
+
+/** MD5 of every audio packet, in order. */
+async function audioPackets(file: string): Promise<string[]> {
+  const out = await ffmpeg(['-i', file, '-map', '0:a:0', '-c', 'copy', '-f', 'framemd5', '-']);
+  return out
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    // stream, dts, pts, duration, size, hash[, side data]
+    .map((line) => line.split(',')[5]!.trim());
+}
+
+/**
+ * The output's sound is the source's from the first frame on, sample for sample or (re-encoded)
+ * within `maxLagFrames` frames, at its start and just before its end; and it lasts as long as the
+ * video, give or take one frame and one AAC packet.
+ */
+async function expectAudioInSync(res: CutResult, source: string, start: number, fps: number, maxLagFrames: number): Promise<void> {
+  const firstFrame = Math.ceil(start * fps - 1e-6) / fps;
+  const [out, src, json] = await Promise.all([samples(res.output), samples(source, firstFrame), probeJson(res.output)]);
+  const videoSec = Number(streamOf(json, 'video').duration);
+  const perFrame = 48000 / fps;
+  const maxLag = Math.round(maxLagFrames * perFrame);
+  // Past the first packet, which decodes without the one before it.
+  expect(Math.abs(bestLag(out, src, 2400, 4800, Math.round(perFrame)))).toBeLessThanOrEqual(maxLag);
+  const nearEnd = Math.round(videoSec * 48000) - 7200;
+  expect(Math.abs(bestLag(out, src, nearEnd, 4800, Math.round(perFrame)))).toBeLessThanOrEqual(maxLag);
+  expect(Math.abs(out.length / 48000 - videoSec)).toBeLessThanOrEqual(1 / fps + 1024 / 48000);
+}
+
+describe('smart cut audio', { timeout: 60_000 }, () => {
+  let video: string;
+
+  beforeAll(async () => {
+    video = await makeColourStepClip(dir, { colours: STEPS, secondsEach: 1, fps: 25, gop: 50, bframes: true, audio: false });
+  }, 30_000);
+
+  it('when the audio is AAC, then its packets are copied, in sync to the sample at both ends (0.51 → 5.29)', async () => {
+    const source = await withNoise(video, 'aac');
+    const res = await cut(source, 0.51, 5.29);
+    await expectExactCut(res, 0.51, 5.29, 25);
+    await expectAudioInSync(res, source, 0.51, 25, 0);
+    const [outPackets, srcPackets] = await Promise.all([audioPackets(res.output), audioPackets(source)]);
+    const from = srcPackets.indexOf(outPackets[0]!);
+    expect(from).toBeGreaterThan(0);
+    expect(srcPackets.slice(from, from + outPackets.length)).toEqual(outPackets);
+    // The first packet starts at most one packet before the first frame.
+    const first = await ffmpeg(['-i', res.output, '-map', '0:a:0', '-c', 'copy', '-f', 'framecrc', '-']);
+    const pts = Number(/^\d+,\s*-?\d+,\s*(-?\d+),/m.exec(first.toString('utf8'))![1]);
+    expect(pts).toBeLessThanOrEqual(0);
+    expect(pts).toBeGreaterThan(-1024);
+  });
+
+  it('when the cut starts at the first frame, then the audio is copied from the first packet that sounds (0 → 4.6)', async () => {
+    // The packet before it is the encoder's priming, which the source's edit list hides.
+    const source = await withNoise(video, 'aac');
+    const res = await cut(source, 0, 4.6);
+    await expectExactCut(res, 0, 4.6, 25);
+    await expectAudioInSync(res, source, 0, 25, 0);
+  });
+
+  it('when the audio is stored before the video, then the pieces are still matched to the video by track ID (1.3 → 4.6)', async () => {
+    const source = await withNoise(video, 'aac', 'audio-first');
+    const res = await cut(source, 1.3, 4.6);
+    await expectExactCut(res, 1.3, 4.6, 25);
+    await expectAudioInSync(res, source, 1.3, 25, 0);
+  });
+
+  it('when each fragment stores its audio ahead of its video, then the outpoint is not trusted and the cut stays exact (0.51 → 4.63)', async () => {
+    // The concat demuxer would stop at the first audio packet past the outpoint, frames before it.
+    // This file also starts at -0.021 s (its audio's priming packet): the cut counts from there, and
+    // both ends were picked so that the same frames are kept as if it started at 0.
+    const source = await withNoise(video, 'aac', 'fragmented');
+    expect(Number((await probeJson(source)).format.start_time)).toBeLessThan(0);
+    const res = await cut(source, 0.51, 4.63);
+    await expectExactCut(res, 0.51, 4.63, 25);
+    await expectAudioInSync(res, source, 0.51, 25, 0);
+  });
+
+  for (const codec of ['libmp3lame', 'libopus'] as const) {
+    it(`when the audio is ${codec === 'libopus' ? 'Opus' : 'MP3'}, then it is re-encoded to AAC, in sync within a frame (0.51 → 5.29)`, async () => {
+      const source = await withNoise(video, codec);
+      const res = await cut(source, 0.51, 5.29);
+      await expectExactCut(res, 0.51, 5.29, 25);
+      const a = streamOf(await probeJson(res.output), 'audio');
+      // The re-encode's own settings, where a copy would keep the source's mono.
+      expect(a.channels).toBe(2);
+      await expectAudioInSync(res, source, 0.51, 25, 1);
+    });
+  }
 });

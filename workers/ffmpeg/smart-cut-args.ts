@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { COMMON_ARGS, formatSeconds, parseFraction, pathArg, type Fraction } from './argv.js';
 import type { PacketInfo } from './smart-cut-plan.js';
+import type { StreamPacket } from './smart-cut-streams.js';
 
 /** What the re-encoded pieces must match so that the copied part can follow them. */
 export interface SmartCutStream {
@@ -14,7 +15,19 @@ export interface SmartCutStream {
   origin: number;
 }
 
-export type SmartCutStreamResult = { ok: true; stream: SmartCutStream } | { ok: false; reason: string };
+/** Where the streams sit in the source, for reading all of them in one listing. */
+export interface SmartCutLayout {
+  /** Index of the first video stream (the one cut). */
+  videoIndex: number;
+  /** Its id (the mp4 track ID), which the join matches pieces by; null when ffprobe gave none. */
+  videoId: number | null;
+  /** The first audio stream, when there is one. */
+  audio: { index: number; codec: string; timeBase: Fraction | null } | null;
+  /** Time base of every stream, by index (null when ffprobe gave none). */
+  timeBases: (Fraction | null)[];
+}
+
+export type SmartCutStreamResult = { ok: true; stream: SmartCutStream; layout: SmartCutLayout } | { ok: false; reason: string };
 
 const X264_PROFILES: Readonly<Record<string, string>> = {
   'Constrained Baseline': 'baseline',
@@ -39,11 +52,14 @@ const X264_PIX_FMTS = new Set([
 ]);
 
 // Re-encoded pieces sit next to original-quality video, hence a lower CRF than a full re-encode.
-const PIECE_X264_ARGS = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', '-bf', '0'];
+// superfast (no lookahead, simpler motion search) encodes a short piece in about ¾ of veryfast's
+// time. Unlike ultrafast it keeps CABAC and 8x8 transforms, so x264 still signals the source's
+// profile; turning them back on through -x264-params would override -profile's limits.
+const PIECE_X264_ARGS = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0'];
 // Sets the re-encoded pieces' SPS/PPS apart from the source's (id 0), which are repeated in-band
 // at every copied IDR; stitchable keeps x264 from tuning its headers to the content.
 const PIECE_X264_PARAMS = 'stitchable=1:sps-id=1';
-// Same audio as the full re-encode, so both methods give the same kind of file.
+// When the source's audio cannot be copied: the same audio as the full re-encode.
 const AAC_ARGS = ['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'];
 const MAX_TIMESCALE = 1_000_000;
 
@@ -53,26 +69,21 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `ffprobe` for the first video stream's coding parameters and the file's start time. */
-export function buildStreamProbeArgs(input: string): string[] {
-  return [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=codec_name,profile,level,pix_fmt,width,height,time_base,field_order:format=start_time',
-    '-of',
-    'json',
-    pathArg(input),
-  ];
-}
-
-/** Reads buildStreamProbeArgs' JSON, refusing what the re-encoded pieces could not match. */
+/** Reads the streams and format of buildPacketProbeArgs' JSON, refusing what the re-encoded pieces could not match. */
 export function parseSmartCutStream(json: unknown): SmartCutStreamResult {
   const fail = (reason: string): SmartCutStreamResult => ({ ok: false, reason });
-  if (!isObject(json) || !Array.isArray(json.streams) || !isObject(json.streams[0])) return fail('no video stream');
-  const s = json.streams[0];
+  if (!isObject(json) || !Array.isArray(json.streams)) return fail('no video stream');
+  const streams = json.streams.filter(isObject);
+  const timeBases: (Fraction | null)[] = [];
+  for (const st of streams) {
+    const index = Number(st.index);
+    if (!Number.isInteger(index) || index < 0 || index > 1000) return fail('unusable stream index');
+    timeBases[index] = parseFraction(typeof st.time_base === 'string' ? st.time_base : null);
+  }
+  // Same choice as ffmpeg's `v:0` and `a:0`: the first stream of each type.
+  const s = streams.find((st) => st.codec_type === 'video');
+  if (!s) return fail('no video stream');
+  const a = streams.find((st) => st.codec_type === 'audio');
   if (s.codec_name !== 'h264') return fail(`codec ${String(s.codec_name)} is not H.264`);
   const profile = typeof s.profile === 'string' && Object.hasOwn(X264_PROFILES, s.profile) ? X264_PROFILES[s.profile]! : null;
   if (!profile) return fail(`profile ${String(s.profile)} cannot be matched`);
@@ -90,6 +101,7 @@ export function parseSmartCutStream(json: unknown): SmartCutStreamResult {
   const format = isObject(json.format) ? json.format : {};
   const origin = Number(format.start_time ?? 0);
   if (!Number.isFinite(origin)) return fail('unknown start time');
+  for (let i = 0; i < timeBases.length; i++) timeBases[i] ??= null;
   return {
     ok: true,
     stream: {
@@ -99,37 +111,78 @@ export function parseSmartCutStream(json: unknown): SmartCutStreamResult {
       timeBase,
       origin,
     },
+    layout: {
+      videoIndex: Number(s.index),
+      videoId: typeof s.id === 'string' && /^0x[0-9a-f]{1,8}$/i.test(s.id) ? Number.parseInt(s.id.slice(2), 16) : null,
+      audio: a
+        ? {
+            index: Number(a.index),
+            codec: String(a.codec_name),
+            timeBase: parseFraction(typeof a.time_base === 'string' ? a.time_base : null),
+          }
+        : null,
+      timeBases,
+    },
   };
 }
 
-/** `ffprobe` listing the video packets from the keyframe before `from` up to `to` (absolute seconds). */
-export function buildPacketProbeArgs(input: string, from: number, to: number): string[] {
+const STREAM_ENTRIES = 'stream=index,id,codec_type,codec_name,profile,level,pix_fmt,width,height,time_base,field_order:format=start_time';
+
+/**
+ * `ffprobe` (JSON) listing the packets of all streams, in the order the demuxer reads them, from the
+ * video keyframe before `from` up to the first packet of any stream whose pts reaches `to` (absolute
+ * seconds); with `streams`, also every stream's type, time base and the video's coding parameters,
+ * and the file's start time (one process fewer than asking for them apart).
+ */
+export function buildPacketProbeArgs(input: string, from: number, to: number, streams = false): string[] {
   return [
     '-v',
     'error',
-    '-select_streams',
-    'v:0',
     '-show_entries',
-    'packet=pts,dts,flags',
+    `packet=stream_index,pts,dts,duration,flags${streams ? `:${STREAM_ENTRIES}` : ''}`,
     '-read_intervals',
     `${formatSeconds(from)}%${formatSeconds(to)}`,
     '-of',
-    'csv=p=0',
+    'json',
     pathArg(input),
   ];
 }
 
-/** Lines "pts,dts,flags"; null when a packet lacks timestamps or is marked to be discarded. */
-export function parsePacketList(csv: string): PacketInfo[] | null {
-  const packets: PacketInfo[] = [];
-  for (const line of csv.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '') continue;
-    const m = /^(-?\d+),(-?\d+),([A-Z_]+)(?:,.*)?$/.exec(trimmed);
-    if (!m || m[3]!.includes('D')) return null;
-    packets.push({ pts: Number(m[1]), dts: Number(m[2]), key: m[3]!.includes('K') });
+function integerOrNull(v: unknown): number | null {
+  return typeof v === 'number' && Number.isSafeInteger(v) ? v : null;
+}
+
+/** The packets of buildPacketProbeArgs' JSON (null for a timestamp ffprobe left out); null when they cannot be read. */
+export function parsePacketList(json: unknown): StreamPacket[] | null {
+  if (!isObject(json)) return null;
+  if (json.packets === undefined) return [];
+  if (!Array.isArray(json.packets)) return null;
+  const packets: StreamPacket[] = [];
+  for (const p of json.packets) {
+    if (!isObject(p)) return null;
+    const stream = integerOrNull(p.stream_index);
+    if (stream === null || stream < 0 || typeof p.flags !== 'string') return null;
+    packets.push({
+      stream,
+      pts: integerOrNull(p.pts),
+      dts: integerOrNull(p.dts),
+      duration: integerOrNull(p.duration),
+      key: p.flags.includes('K'),
+      discard: p.flags.includes('D'),
+    });
   }
   return packets;
+}
+
+/** The video packets of a listing; null when one lacks timestamps or is marked to be discarded. */
+export function videoPackets(packets: StreamPacket[], videoIndex: number): PacketInfo[] | null {
+  const video: PacketInfo[] = [];
+  for (const p of packets) {
+    if (p.stream !== videoIndex) continue;
+    if (p.pts === null || p.dts === null || p.discard) return null;
+    video.push({ pts: p.pts, dts: p.dts, key: p.key });
+  }
+  return video;
 }
 
 /**
@@ -186,8 +239,11 @@ export function buildSmartCutEncodeArgs(p: {
   frames: number;
   stream: SmartCutStream;
   dtsShiftTicks: number;
+  /** mp4 track ID for the piece's video (the join matches it with the source's); the muxer's own when absent. */
+  trackId?: number | undefined;
 }): string[] {
   if (!Number.isInteger(p.frames) || p.frames <= 0) throw new RangeError(`frames must be a positive integer, got ${p.frames}`);
+  if (p.trackId !== undefined && !(Number.isSafeInteger(p.trackId) && p.trackId > 0)) throw new RangeError(`bad track id ${p.trackId}`);
   if (!Number.isSafeInteger(p.dtsShiftTicks) || p.dtsShiftTicks < 0) throw new RangeError(`bad dts shift ${p.dtsShiftTicks}`);
   const timescale = String(p.stream.timeBase.den);
   return [
@@ -217,6 +273,7 @@ export function buildSmartCutEncodeArgs(p: {
     PIECE_X264_PARAMS,
     // Encoder, bsf and muxer all run in the source's timescale, so the shift is in source ticks.
     ...(p.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${p.dtsShiftTicks}`] : []),
+    ...(p.trackId !== undefined ? ['-streamid', `0:${p.trackId}`, '-use_stream_ids_as_track_ids', '1'] : []),
     '-video_track_timescale',
     timescale,
     '-f',
@@ -257,32 +314,90 @@ export function buildSmartCutCopyArgs(p: {
 }
 
 /**
- * ffconcat list of the pieces. Each piece but the last gets its exact duration, so the next
- * one starts on the frame grid whatever its container reports.
+ * One entry of the join's list: a file, or the part of it between `inpoint` (where the demuxer
+ * seeks to) and `outpoint` (it stops at the first packet of any stream whose dts reaches it),
+ * in absolute seconds of that file.
  */
-export function buildSmartCutConcatList(pieces: { path: string; duration: number }[]): string {
+export interface ConcatPiece {
+  path: string;
+  /** Where the next piece starts, counted from this one's start (or inpoint); unused for the last piece. */
+  duration: number;
+  inpoint?: number | undefined;
+  outpoint?: number | undefined;
+}
+
+/**
+ * ffconcat list of the pieces. Each piece but the last gets its exact duration, so the next
+ * one starts on the frame grid whatever its container reports. With `streamId`, the join has that
+ * one stream, taken from every piece by id: a piece that is the source itself then brings none of
+ * its other streams (whose earlier timestamps would otherwise move the start of the video).
+ */
+export function buildSmartCutConcatList(pieces: ConcatPiece[], streamId?: number): string {
   if (pieces.length === 0) throw new RangeError('smart cut needs at least one piece');
   const lines = ['ffconcat version 1.0'];
+  if (streamId !== undefined) {
+    if (!(Number.isSafeInteger(streamId) && streamId > 0)) throw new RangeError(`bad stream id ${streamId}`);
+    lines.push('stream', `exact_stream_id ${streamId}`);
+  }
   pieces.forEach((piece, i) => {
     if (/[\r\n\0]/.test(piece.path)) throw new TypeError('piece path must not contain line breaks or NUL');
     lines.push(`file '${resolve(piece.path).replaceAll("'", "'\\''")}'`);
+    if (piece.inpoint !== undefined) lines.push(`inpoint ${formatSeconds(piece.inpoint)}`);
+    if (piece.outpoint !== undefined) lines.push(`outpoint ${formatSeconds(piece.outpoint)}`);
     if (i < pieces.length - 1) lines.push(`duration ${formatSeconds(piece.duration)}`);
   });
   return `${lines.join('\n')}\n`;
 }
 
+/** How the join gets the audio: its packets copied from the source, or re-encoded to AAC. */
+export type JoinAudio =
+  | {
+      mode: 'copy';
+      /** Input `-ss` (seconds from the file start): halfway between the first copied packet and the one before. */
+      seekTo: number;
+      /** Input `-t` from `seekTo`: halfway between the last copied packet and the one after. */
+      readFor: number;
+      /** Audio time-base ticks by which the first copied packet starts before the first frame. */
+      leadTicks: number;
+    }
+  | { mode: 'encode'; firstFrame: number; length: number };
+
+function audioInputArgs(input: string, audio: JoinAudio): string[] {
+  if (audio.mode === 'encode') {
+    return ['-ss', formatSeconds(audio.firstFrame), '-t', formatSeconds(audio.length), '-i', pathArg(input)];
+  }
+  if (!Number.isSafeInteger(audio.leadTicks) || audio.leadTicks < 0) throw new RangeError(`bad audio lead ${audio.leadTicks}`);
+  // -ss cannot be negative; -itsoffset moves the timestamps the same way without seeking.
+  const seek = audio.seekTo >= 0 ? ['-ss', formatSeconds(audio.seekTo)] : ['-itsoffset', formatSeconds(-audio.seekTo)];
+  return [...seek, '-t', formatSeconds(audio.readFor), '-i', pathArg(input)];
+}
+
+function audioCodecArgs(audio: JoinAudio): string[] {
+  if (audio.mode === 'encode') return AAC_ARGS;
+  return [
+    '-c:a',
+    'copy',
+    // Drop the packets the seek brings in before seekTo, so the first one kept is the first copied packet…
+    '-copypriorss:a',
+    '0',
+    // …then move it to leadTicks before the first frame. The mp4 muxer keeps the packet and writes an
+    // edit list for the audio track that starts playback exactly at the first frame; video is not moved.
+    '-bsf:a',
+    `setts=ts=TS-STARTPTS-${audio.leadTicks}`,
+  ];
+}
+
 /**
  * Joins the pieces (concat demuxer; its auto_convert turns every piece into Annex B with
  * its own SPS/PPS before each IDR, so the parameter sets travel with the pictures) and adds
- * the source's audio from the first frame for exactly the output's length.
+ * the source's audio from the first frame for the output's length. No +faststart: moving the
+ * index to the front would rewrite the whole file once more.
  */
 export function buildSmartCutJoinArgs(p: {
   listFile: string;
   input: string;
   output: string;
-  firstFrame: number;
-  length: number;
-  hasAudio: boolean;
+  audio: JoinAudio | null;
   stream: SmartCutStream;
 }): string[] {
   return [
@@ -293,17 +408,15 @@ export function buildSmartCutJoinArgs(p: {
     '0',
     '-i',
     pathArg(p.listFile),
-    ...(p.hasAudio ? ['-ss', formatSeconds(p.firstFrame), '-t', formatSeconds(p.length), '-i', pathArg(p.input)] : []),
+    ...(p.audio ? audioInputArgs(p.input, p.audio) : []),
     '-map',
     '0:v:0',
-    ...(p.hasAudio ? ['-map', '1:a:0'] : []),
+    ...(p.audio ? ['-map', '1:a:0'] : []),
     '-c:v',
     'copy',
-    ...(p.hasAudio ? AAC_ARGS : []),
+    ...(p.audio ? audioCodecArgs(p.audio) : []),
     '-video_track_timescale',
     String(p.stream.timeBase.den),
-    '-movflags',
-    '+faststart',
     '-f',
     'mp4',
     pathArg(p.output),

@@ -74,6 +74,12 @@ export const KEYFRAME_SEARCH_SEC = 20;
 export const SEEK_LOOKBACK_SEC = 1;
 /** Both windows run this far past the point of interest, so the reorder margin is covered. */
 export const WINDOW_OVERRUN_SEC = 1.5;
+/**
+ * The listings hold every stream, and ffprobe stops at the first packet of any of them that reaches
+ * the window's end. The mov demuxer never reads a packet before another stream's packet whose dts is
+ * more than 1 s earlier, so listing this much further keeps the video up to the window's end complete.
+ */
+export const INTERLEAVE_SLACK_SEC = 1;
 
 const EPS_SEC = 5e-7;
 

@@ -11,13 +11,16 @@ import {
   buildSmartCutCopyArgs,
   buildSmartCutEncodeArgs,
   buildSmartCutJoinArgs,
-  buildStreamProbeArgs,
   parseIdrCheck,
   parsePacketList,
   parseSmartCutStream,
+  videoPackets,
+  type ConcatPiece,
+  type JoinAudio,
   type SmartCutStream,
 } from './smart-cut-args.js';
-import { planSmartCut, probeWindows, type PacketWindow, type SmartCutPlan } from './smart-cut-plan.js';
+import { INTERLEAVE_SLACK_SEC, planSmartCut, probeWindows, type PacketWindow, type SmartCutPlan } from './smart-cut-plan.js';
+import { outpointKeepsVideo, planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
 export interface SmartCutParams {
   input: string;
@@ -39,57 +42,80 @@ export type SmartCutOutcome = 'smart-cut' | 'unsupported';
 
 const PROBE_TIMEOUT_MS = 60_000;
 const MOV_FAMILY = new Set(['mp4', 'mov']);
-// Relative cost of one second of media in each kind of step, for the combined progress
-// (measured at 1080p30: encode ≈ 0.8 s, copy ≈ 0.002–0.01 s, join with AAC ≈ 0.015 s).
+// Relative cost of one second of media in each kind of step, for the combined progress (measured
+// at 1080p30, per second of media: encode ≈ 0.8 s, copy ≈ 0.0007 s, join ≈ 0.0012 s copying the
+// audio, ≈ 0.012 s encoding it).
 const ENCODE_COST = 1;
-const COPY_COST = 0.01;
-const JOIN_COST = 0.02;
+const COPY_COST = 0.001;
+const JOIN_COST = { copy: 0.0015, encode: 0.015 };
 
 type Planned = Extract<SmartCutPlan, { ok: true }>;
 
 interface Prepared {
   plan: Planned;
   stream: SmartCutStream;
+  audio: JoinAudio | null;
+  /**
+   * When the join reads the middle straight from the source: the source's video track ID and where
+   * it stops reading (absolute seconds; null at the end of the file). Null when it is copied first.
+   */
+  middle: { trackId: number; outpoint: number | null } | null;
 }
+
+/** Thrown inside a run when the source turns out not to allow a smart cut. */
+class Unsupported extends Error {}
 
 async function capture(binary: string, args: string[], tool: 'ffmpeg' | 'ffprobe', signal: AbortSignal): Promise<string | null> {
   const res = await captureProcess(binary, args, { tool, signal, timeoutMs: PROBE_TIMEOUT_MS });
   return res.exitCode === 0 && !res.timedOut && !res.stdoutOverflow ? res.stdout : null;
 }
 
+/**
+ * Lists every stream's packets in the probe windows of a file starting at `origin`; the first
+ * window's JSON also holds the streams and the file's start time.
+ */
+function listWindows(p: SmartCutParams, origin: number): Promise<{ json: unknown; packets: StreamPacket[] | null }[]> {
+  return Promise.all(
+    probeWindows(p.start, p.end).map(async ({ from, to }, i) => {
+      const args = buildPacketProbeArgs(p.input, Math.max(0, origin + from), Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
+      const out = await capture(p.ffprobePath, args, 'ffprobe', p.signal);
+      let json: unknown = null;
+      try {
+        json = out === null ? null : JSON.parse(out);
+      } catch {
+        json = null;
+      }
+      return { json, packets: json === null ? null : parsePacketList(json) };
+    }),
+  );
+}
+
 /** Probes the source around the cut points and plans the pieces, or says why a smart cut is not possible. */
 async function prepare(p: SmartCutParams): Promise<Prepared | string> {
   if (p.info.video.codec !== 'h264') return `codec ${p.info.video.codec} is not H.264`;
   // Matroska keeps no decode timestamps and MPEG-TS seeks are not keyframe-exact; the copy
-  // step relies on both, so only the mov family (exact sample tables) is cut this way.
+  // relies on both, so only the mov family (exact sample tables) is cut this way.
   if (!MOV_FAMILY.has(p.info.container)) return `container ${p.info.container} is not mp4 or mov`;
   const frameRate = parseFraction(p.info.video.frameRate);
   if (!frameRate) return 'unknown frame rate';
 
-  const streamJson = await capture(p.ffprobePath, buildStreamProbeArgs(p.input), 'ffprobe', p.signal);
-  if (streamJson === null) return 'ffprobe failed';
-  let parsedJson: unknown;
-  try {
-    parsedJson = JSON.parse(streamJson);
-  } catch {
-    return 'ffprobe printed no JSON';
-  }
-  const parsed = parseSmartCutStream(parsedJson);
+  // The windows are listed assuming the file starts at 0 (it nearly always does), and again when it does not.
+  let listed = await listWindows(p, 0);
+  if (listed[0]!.json === null) return 'ffprobe failed';
+  const parsed = parseSmartCutStream(listed[0]!.json);
   if (!parsed.ok) return parsed.reason;
-  const { stream } = parsed;
+  const { stream, layout } = parsed;
   const ticksPerSec = stream.timeBase.den / stream.timeBase.num;
-
-  const windows = await Promise.all(
-    probeWindows(p.start, p.end).map(async ({ from, to }): Promise<PacketWindow | null> => {
-      const absoluteTo = stream.origin + to;
-      const csv = await capture(p.ffprobePath, buildPacketProbeArgs(p.input, stream.origin + from, absoluteTo), 'ffprobe', p.signal);
-      const packets = csv === null ? null : parsePacketList(csv);
-      return packets && { packets, endTicks: Math.round(absoluteTo * ticksPerSec) };
-    }),
-  );
+  if (stream.origin !== 0) listed = await listWindows(p, stream.origin);
+  const listings = listed.flatMap((l) => (l.packets ? [l.packets] : []));
+  const ends = probeWindows(p.start, p.end).map(({ to }) => Math.round((stream.origin + to) * ticksPerSec));
+  const windows = listings.flatMap((listing, i): PacketWindow[] => {
+    const packets = videoPackets(listing, layout.videoIndex);
+    return packets ? [{ packets, endTicks: ends[i]! }] : [];
+  });
   const startWindow = windows[0];
   const endWindow = windows[windows.length - 1];
-  if (!startWindow || !endWindow) return 'the packets around the cut points cannot be listed';
+  if (windows.length !== listed.length || !startWindow || !endWindow) return 'the packets around the cut points cannot be listed';
 
   const plan = planSmartCut({
     start: p.start,
@@ -102,15 +128,66 @@ async function prepare(p: SmartCutParams): Promise<Prepared | string> {
   });
   if (!plan.ok) return plan.reason;
 
-  const idr = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', p.signal);
-  if (idr === null || !parseIdrCheck(idr, plan.frameDuration)) return 'the first keyframe in the range is not an IDR picture';
-  return { plan, stream };
+  let audio: JoinAudio | null = null;
+  if (p.info.audio !== null) {
+    const track = layout.audio;
+    const copy =
+      track &&
+      planAudioCopy({
+        codec: track.codec,
+        timeBase: track.timeBase,
+        listings: listings.map((listing) => listing.filter((packet) => packet.stream === track.index)),
+        from: stream.origin + plan.firstFrame,
+        to: stream.origin + plan.firstFrame + plan.length,
+        origin: stream.origin,
+      });
+    audio = copy && copy.ok ? copy.audio : { mode: 'encode', firstFrame: plan.firstFrame, length: plan.length };
+  }
+
+  // The join reads the middle straight from the source unless the concat demuxer, which matches the
+  // pieces' streams by track ID and stops at an outpoint that any stream can trigger, could not be
+  // relied on to pass exactly the copied video. (Its list holds one path a line.)
+  const keyframe = stream.origin + plan.copy.keyframe;
+  const outpoint = plan.copy.stopAfter === null ? null : keyframe + plan.copy.stopAfter;
+  const trackId = layout.videoId;
+  const middle =
+    trackId !== null &&
+    !/[\r\n\0]/.test(p.input) &&
+    (outpoint === null || outpointKeepsVideo(listings[listings.length - 1]!, layout.videoIndex, layout.timeBases, Math.round(outpoint * 1e6)))
+      ? { trackId, outpoint }
+      : null;
+
+  return { plan, stream, audio, middle };
 }
 
 interface Step {
   cost: number;
   args: string[];
   expectedDurationSec: number;
+}
+
+/** Runs the tasks side by side; when one fails the others are stopped, and the first failure is thrown. */
+async function runTogether(tasks: ((signal: AbortSignal) => Promise<void>)[], signal: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  if (signal.aborted) stop.abort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  const failures: unknown[] = [];
+  try {
+    await Promise.all(
+      tasks.map(async (task) => {
+        try {
+          await task(stop.signal);
+        } catch (err) {
+          failures.push(err);
+          stop.abort();
+        }
+      }),
+    );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 /**
@@ -125,64 +202,85 @@ export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
     p.onUnsupported?.(prepared);
     return 'unsupported';
   }
-  const { plan, stream } = prepared;
+  const { plan, stream, audio, middle } = prepared;
 
   const prefix = join(p.scratchDir, `${basename(p.output)}.smart-cut-${randomBytes(4).toString('hex')}`);
   const listFile = `${prefix}.ffconcat`;
-  const pieces: { path: string; duration: number }[] = [];
-  const steps: Step[] = [];
-  const hasAudio = p.info.audio !== null;
+  const scratch = [listFile];
+  const pieces: ConcatPiece[] = [];
+  // Head, tail and (when the join cannot read the middle itself) the copy: independent, run side by side.
+  const pieceSteps: Step[] = [];
 
   if (plan.head) {
     const path = `${prefix}.head.mp4`;
-    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.head, stream, dtsShiftTicks: plan.dtsShiftTicks });
-    steps.push({ cost: ENCODE_COST * plan.head.duration, args, expectedDurationSec: plan.head.duration });
+    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.head, stream, dtsShiftTicks: plan.dtsShiftTicks, trackId: middle?.trackId });
+    pieceSteps.push({ cost: ENCODE_COST * plan.head.duration, args, expectedDurationSec: plan.head.duration });
     pieces.push({ path, duration: plan.head.duration });
+    scratch.push(path);
   }
-  const copyPath = `${prefix}.copy.mp4`;
-  steps.push({
-    cost: COPY_COST * plan.copy.duration,
-    args: buildSmartCutCopyArgs({ input: p.input, output: copyPath, keyframe: plan.copy.keyframe, stopAfter: plan.copy.stopAfter, stream }),
-    expectedDurationSec: plan.copy.duration,
-  });
-  pieces.push({ path: copyPath, duration: plan.copy.duration });
+  if (middle) {
+    const inpoint = stream.origin + plan.copy.keyframe;
+    pieces.push({ path: p.input, duration: plan.copy.duration, inpoint, outpoint: middle.outpoint ?? undefined });
+  } else {
+    const path = `${prefix}.copy.mp4`;
+    const args = buildSmartCutCopyArgs({ input: p.input, output: path, keyframe: plan.copy.keyframe, stopAfter: plan.copy.stopAfter, stream });
+    pieceSteps.push({ cost: COPY_COST * plan.copy.duration, args, expectedDurationSec: plan.copy.duration });
+    pieces.push({ path, duration: plan.copy.duration });
+    scratch.push(path);
+  }
   if (plan.tail) {
     const path = `${prefix}.tail.mp4`;
-    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.tail, stream, dtsShiftTicks: plan.dtsShiftTicks });
-    steps.push({ cost: ENCODE_COST * plan.tail.duration, args, expectedDurationSec: plan.tail.duration });
+    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.tail, stream, dtsShiftTicks: plan.dtsShiftTicks, trackId: middle?.trackId });
+    pieceSteps.push({ cost: ENCODE_COST * plan.tail.duration, args, expectedDurationSec: plan.tail.duration });
     pieces.push({ path, duration: plan.tail.duration });
+    scratch.push(path);
   }
-  steps.push({
-    cost: JOIN_COST * plan.length,
-    args: buildSmartCutJoinArgs({
-      listFile,
-      input: p.input,
-      output: p.output,
-      firstFrame: plan.firstFrame,
-      length: plan.length,
-      hasAudio,
-      stream,
-    }),
+  const joinStep: Step = {
+    cost: (audio?.mode === 'encode' ? JOIN_COST.encode : JOIN_COST.copy) * plan.length + (middle ? COPY_COST * plan.copy.duration : 0),
+    args: buildSmartCutJoinArgs({ listFile, input: p.input, output: p.output, audio, stream }),
     expectedDurationSec: plan.length,
-  });
+  };
 
+  const steps = [...pieceSteps, joinStep];
+  const done = steps.map(() => 0);
   const total = steps.reduce((sum, s) => sum + s.cost, 0);
   const overall = createProgressReporter({ expectedDurationSec: 100, onProgress: p.onProgress });
+  // Nothing is reported until the IDR check has passed: a source refused then goes on to the full
+  // re-encode, whose progress must not start below what was already reported.
+  let verified = false;
+  const report = (): void => {
+    if (verified) overall.update((done.reduce((a, b) => a + b, 0) / total) * 100 * 1e6);
+  };
+  const run = (step: Step, signal: AbortSignal): Promise<void> => {
+    const i = steps.indexOf(step);
+    return runFfmpeg({
+      ffmpegPath: p.ffmpegPath,
+      args: step.args,
+      expectedDurationSec: step.expectedDurationSec,
+      signal,
+      onProgress: (percent) => {
+        done[i] = (step.cost * percent) / 100;
+        report();
+      },
+    });
+  };
+  const checkIdr = async (signal: AbortSignal): Promise<void> => {
+    const idr = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal);
+    if (idr === null || !parseIdrCheck(idr, plan.frameDuration)) throw new Unsupported('the first keyframe in the range is not an IDR picture');
+    verified = true;
+    report();
+  };
+
   try {
-    await writeFile(listFile, buildSmartCutConcatList(pieces));
-    let done = 0;
-    for (const step of steps) {
-      await runFfmpeg({
-        ffmpegPath: p.ffmpegPath,
-        args: step.args,
-        expectedDurationSec: step.expectedDurationSec,
-        signal: p.signal,
-        onProgress: (percent) => overall.update(((done + (step.cost * percent) / 100) / total) * 100 * 1e6),
-      });
-      done += step.cost;
-    }
+    await writeFile(listFile, buildSmartCutConcatList(pieces, middle?.trackId));
+    await runTogether([checkIdr, ...pieceSteps.map((step) => (signal: AbortSignal) => run(step, signal))], p.signal);
+    await run(joinStep, p.signal);
+  } catch (err) {
+    if (!(err instanceof Unsupported)) throw err;
+    p.onUnsupported?.(err.message);
+    return 'unsupported';
   } finally {
-    await Promise.all([listFile, ...pieces.map((piece) => piece.path)].map((file) => rm(file, { force: true })));
+    await Promise.all(scratch.map((file) => rm(file, { force: true })));
   }
   overall.complete();
   return 'smart-cut';

@@ -126,7 +126,7 @@ describe('dependencies', () => {
     expectColour(await frameColourAt(file, { last: true }), 'red');
   });
 
-  it('when a dependency fails, then the job that waits for it fails too and retry brings both back', async () => {
+  it('when a dependency fails, then the job that waits for it fails too, and the failed job can be retried', async () => {
     const v = await upload(h, await makeClip(media, { name: 'dep', durationSec: 2, width: 160, height: 120, fps: 25, audio: true }));
     const short = await trim(h, v.id, { start: 0, end: 1 });
     // Accepted now (its input is not produced yet); impossible once the input is 1 s long.

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import { probeMedia } from '../workers/ffmpeg/probe.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { migrate } from './db/migrate.js';
+import { checkBinary } from './preflight.js';
 import { createSqlClient, type Sql } from './db/sql-client.js';
 import { EventBus } from './events/event-bus.js';
 import { Metrics } from './http/metrics.js';
@@ -79,7 +79,13 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await sql`SELECT 1`) },
     { name: 'redis', check: () => queue.ping() },
-    { name: 'ffmpeg', check: () => binaryAnswers(config.ffmpegPath) },
+    {
+      name: 'ffmpeg',
+      check: async () => {
+        const problem = await checkBinary(config.ffmpegPath, 'ffmpeg', 'FFMPEG_PATH');
+        if (problem) throw new Error(problem);
+      },
+    },
   ];
   return {
     logger,
@@ -100,12 +106,4 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
       subscriber.disconnect();
     },
   };
-}
-
-function binaryAnswers(bin: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-version'], { stdio: 'ignore' });
-    child.on('error', (err) => reject(new Error(`${bin} cannot run: ${err.message}`)));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${bin} -version exited ${code}`))));
-  });
 }

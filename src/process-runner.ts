@@ -51,7 +51,14 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
     console.error((err as Error).message);
     process.exit(1);
   }
-  const infra = await openInfrastructure(config, backends);
+  let infra;
+  try {
+    infra = await openInfrastructure(config, backends);
+  } catch (err) {
+    console.error(`Cannot open the database or storage: ${(err as Error).message}`);
+    await backends.stop();
+    process.exit(1);
+  }
 
   let server: Server | undefined;
   let closeDeps: (() => Promise<void>) | undefined;

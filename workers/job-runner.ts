@@ -83,13 +83,15 @@ export class JobRunner {
     };
     const onWorkerAbort = () => stop({ kind: 'shutdown' });
     workerSignal?.addEventListener('abort', onWorkerAbort, { once: true });
-    const limits = this.limitsFor(job, await this.expectedDurationSec(job));
+    const stallMs = this.d.stallTimeoutMs ?? 120_000;
+    // Known once the inputs are loaded (execute reports the expected output duration).
+    let timeLimitMs = Number.POSITIVE_INFINITY;
     const startedAt = Date.now();
     let lastRise = startedAt;
     const watcher = setInterval(() => {
       const now = Date.now();
-      if (now - lastRise > limits.stallMs) stop({ kind: 'stalled', ms: limits.stallMs });
-      else if (now - startedAt > limits.timeLimitMs) stop({ kind: 'timeout', ms: limits.timeLimitMs });
+      if (now - lastRise > stallMs) stop({ kind: 'stalled', ms: stallMs });
+      else if (now - startedAt > timeLimitMs) stop({ kind: 'timeout', ms: timeLimitMs });
       this.jobs
         .findById(jobId)
         .then((row) => {
@@ -102,7 +104,10 @@ export class JobRunner {
     const outputPath = this.d.storage.jobTempPath(job.id, 'out');
     const scratchPath = this.d.storage.jobTempPath(job.id, 'txt');
     try {
-      return await this.execute(job, bullJob, outputPath, scratchPath, cancel, () => (lastRise = Date.now()));
+      return await this.execute(job, bullJob, { outputPath, scratchPath }, cancel, {
+        onRise: () => (lastRise = Date.now()),
+        onExpectedDuration: (sec) => (timeLimitMs = this.timeLimitFor(sec)),
+      });
     } catch (err) {
       const reason = cancel.signal.reason as StopReason | undefined;
       if (cancel.signal.aborted && reason?.kind === 'cancelled') {
@@ -122,29 +127,17 @@ export class JobRunner {
     }
   }
 
-  /** How long the output should be, from the stored probes of the inputs. */
-  private async expectedDurationSec(job: Job): Promise<number> {
-    if (isTrimParams(job.params)) return Math.max(0, job.params.end - job.params.start);
-    const inputs = await this.videos.findByIds(job.inputVideoIds).catch(() => []);
-    const byId = new Map(inputs.map((v) => [v.id, v.durationSec ?? 0]));
-    return job.inputVideoIds.reduce((sum, id) => sum + (byId.get(id) ?? 0), 0);
-  }
-
-  private limitsFor(_job: Job, expectedSec: number) {
-    return {
-      stallMs: this.d.stallTimeoutMs ?? 120_000,
-      // Generous: a 1080p re-encode on two cores runs at about 3× real time; never less than 10 minutes.
-      timeLimitMs: Math.max(this.d.timeLimitFloorMs ?? 600_000, expectedSec * 1000 * (this.d.timeLimitFactor ?? 10)),
-    };
+  /** Generous: a 1080p re-encode on two cores runs at about 3× real time; never less than 10 minutes. */
+  private timeLimitFor(expectedSec: number): number {
+    return Math.max(this.d.timeLimitFloorMs ?? 600_000, expectedSec * 1000 * (this.d.timeLimitFactor ?? 10));
   }
 
   private async execute(
     job: Job,
     bullJob: BullJob<QueuePayload>,
-    outputPath: string,
-    scratchPath: string,
+    { outputPath, scratchPath }: { outputPath: string; scratchPath: string },
     cancel: AbortController,
-    onRise: () => void,
+    watch: { onRise: () => void; onExpectedDuration: (sec: number) => void },
   ): Promise<RunOutcome> {
     const found = await this.videos.findByIds(job.inputVideoIds);
     const byId = new Map(found.map((v) => [v.id, v]));
@@ -153,6 +146,10 @@ export class JobRunner {
       if (!v || v.status !== 'ready' || !v.storageKey) throw new UnrecoverableError(`Input video ${id} is ${v ? v.status : 'deleted'}.`);
       return v;
     });
+    watch.onExpectedDuration(
+      isTrimParams(job.params) ? job.params.end - job.params.start : inputs.reduce((sum, v) => sum + (v.durationSec ?? 0), 0),
+    );
+    const onRise = watch.onRise;
     const write = this.progressWriter(job.id, bullJob, cancel);
     const onProgress = (percent: number) => {
       onRise();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
@@ -62,7 +62,6 @@ function waitUntilListening(child: ChildProcess, socket: string): Promise<void> 
     child.once('exit', (code) => reject(new Error(`redis-server exited with code ${code}: ${stderr.trim()}`)));
     const started = Date.now();
     const poll = async () => {
-      const { access } = await import('node:fs/promises');
       if (await access(socket).then(() => true, () => false)) return resolve();
       if (Date.now() - started > 10_000) return reject(new Error(`redis-server did not open ${socket} within 10 s`));
       setTimeout(poll, 25);

@@ -1,11 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, run, trim, upload, waitForJob } from '../helpers/api-flow.js';
 import { TEST_DATABASE_URL, startHarness, type Harness } from '../helpers/harness.js';
 import { countFrames, makeClip } from '../helpers/media.js';
-import { envSharing, startService, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
+import { envSharing, isAlive, startService, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
 
 // The API runs in-process; workers run as real separate processes on the same PostgreSQL, Redis and storage.
 let h: Harness;
@@ -89,7 +89,7 @@ describe('one machine, no configuration', () => {
 
       const clip = await makeClip(media, { name: 'embedded', durationSec: 2, width: 160, height: 120, fps: 25, audio: true });
       const form = new FormData();
-      form.append('file', new Blob([await (await import('node:fs/promises')).readFile(clip)]), 'embedded.mp4');
+      form.append('file', new Blob([await readFile(clip)]), 'embedded.mp4');
       const uploaded = await (await fetch(`${base}/api/videos`, { method: 'POST', body: form })).json();
       expect(uploaded.status).toBe('ready');
       const job = await (
@@ -106,12 +106,12 @@ describe('one machine, no configuration', () => {
       expect(status).toBe('completed');
       const file = path.join(media, 'embedded-out.mp4');
       const body = Buffer.from(await (await fetch(`${base}/api/videos/${job.outputVideoId}/download`)).arrayBuffer());
-      await (await import('node:fs/promises')).writeFile(file, body);
+      await writeFile(file, body);
       expect(await countFrames(file)).toBe(25);
 
-      const redisPid = Number((await (await import('node:fs/promises')).readFile(path.join(dataDir, 'redis', 'redis.pid'), 'utf8')).trim());
+      const redisPid = Number((await readFile(path.join(dataDir, 'redis', 'redis.pid'), 'utf8')).trim());
       expect(await first.stop('SIGTERM')).toBe(0);
-      expect(isRunning(redisPid)).toBe(false);
+      expect(isAlive(redisPid)).toBe(false);
 
       const second = startService('src/main.ts', env);
       const again = await second.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'), 60_000);
@@ -125,12 +125,3 @@ describe('one machine, no configuration', () => {
     }
   });
 });
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

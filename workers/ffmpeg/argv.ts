@@ -256,15 +256,15 @@ export function buildConcatList(paths: string[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The concat demuxer reading a list of server-written absolute paths (hence -safe 0). */
+export function concatDemuxerInput(listFile: string): string[] {
+  return ['-f', 'concat', '-safe', '0', '-i', pathArg(listFile)];
+}
+
 export function buildConcatCopyArgs(p: { listFile: string; output: string; muxer: string }): string[] {
   return [
     ...COMMON_ARGS,
-    '-f',
-    'concat',
-    '-safe',
-    '0',
-    '-i',
-    pathArg(p.listFile),
+    ...concatDemuxerInput(p.listFile),
     '-map',
     '0:v:0',
     '-map',

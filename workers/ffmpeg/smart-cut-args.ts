@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { COMMON_ARGS, formatSeconds, parseFraction, pathArg, type Fraction } from './argv.js';
+import { COMMON_ARGS, concatDemuxerInput, formatSeconds, parseFraction, pathArg, type Fraction } from './argv.js';
 import type { PacketInfo } from './smart-cut-plan.js';
 import type { StreamPacket } from './smart-cut-streams.js';
 
@@ -402,12 +402,7 @@ export function buildSmartCutJoinArgs(p: {
 }): string[] {
   return [
     ...COMMON_ARGS,
-    '-f',
-    'concat',
-    '-safe',
-    '0',
-    '-i',
-    pathArg(p.listFile),
+    ...concatDemuxerInput(p.listFile),
     ...(p.audio ? audioInputArgs(p.input, p.audio) : []),
     '-map',
     '0:v:0',

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { probeMedia } from '../workers/ffmpeg/probe.js';
+import { probeMedia } from './media/probe.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
 import { migrate } from './db/migrate.js';

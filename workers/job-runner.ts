@@ -8,9 +8,9 @@ import { VideoRepository } from '../src/repositories/video.repository.js';
 import { toProbedMetadata } from '../src/services/media-metadata.js';
 import type { Notifier } from '../src/services/notifier.js';
 import type { FileStorage } from '../src/storage/file-storage.js';
-import { extensionForContainer } from './ffmpeg/media-info.js';
-import type { ProbeResult } from './ffmpeg/probe.js';
-import { FfmpegError } from './ffmpeg/runner.js';
+import { extensionForContainer } from '../src/media/media-info.js';
+import type { ProbeResult } from '../src/media/probe.js';
+import { FfmpegError } from '../src/media/runner.js';
 import { processors } from './processors/registry.js';
 
 export interface JobRunnerDeps {

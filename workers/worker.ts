@@ -5,7 +5,7 @@ import type { Config } from '../src/config.js';
 import type { Infrastructure } from '../src/deps.js';
 import type { QueuePayload } from '../src/queue/job-queue.js';
 import { createRedis } from '../src/queue/redis-connection.js';
-import { probeMedia } from './ffmpeg/probe.js';
+import { probeMedia } from '../src/media/probe.js';
 import { JobRunner } from './job-runner.js';
 import { Reconciler } from './reconciler.js';
 import { JobRepository } from '../src/repositories/job.repository.js';

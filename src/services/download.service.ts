@@ -1,4 +1,4 @@
-import { extensionForContainer } from '../../workers/ffmpeg/media-info.js';
+import { extensionForContainer } from '../media/media-info.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { VideoRepository } from '../repositories/video.repository.js';
 import type { FileStorage } from '../storage/file-storage.js';

@@ -1,4 +1,4 @@
-import type { MediaInfo } from '../../workers/ffmpeg/media-info.js';
+import type { MediaInfo } from '../media/media-info.js';
 import type { ProbedMetadata } from '../domain/video.js';
 
 /** Maps a probe to what a video record stores; `media` keeps the details the concat copy check needs. */

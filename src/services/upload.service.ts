@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { extensionForContainer } from '../../workers/ffmpeg/media-info.js';
-import type { ProbeResult } from '../../workers/ffmpeg/probe.js';
+import { extensionForContainer } from '../media/media-info.js';
+import type { ProbeResult } from '../media/probe.js';
 import { DomainError } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
 import type { VideoRepository } from '../repositories/video.repository.js';

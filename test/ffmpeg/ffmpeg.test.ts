@@ -18,10 +18,10 @@ import {
   buildConcatList,
   buildCopyTrimArgs,
   canConcatByCopy,
-} from '../../workers/ffmpeg/argv.js';
-import { muxerForContainer } from '../../workers/ffmpeg/media-info.js';
-import { probeMedia } from '../../workers/ffmpeg/probe.js';
-import { FfmpegError, MissingBinaryError, liveProcessCount, runFfmpeg } from '../../workers/ffmpeg/runner.js';
+} from '../../src/media/argv.js';
+import { muxerForContainer } from '../../src/media/media-info.js';
+import { probeMedia } from '../../src/media/probe.js';
+import { FfmpegError, MissingBinaryError, liveProcessCount, runFfmpeg } from '../../src/media/runner.js';
 import {
   countFrames,
   decodeErrors,
@@ -296,7 +296,7 @@ describe('runFfmpeg', { timeout: 30_000 }, () => {
   });
 
   it('does not leave ffmpeg running when the Node process exits', async () => {
-    const runnerUrl = pathToFileURL(fileURLToPath(new URL('../../workers/ffmpeg/runner.ts', import.meta.url))).href;
+    const runnerUrl = pathToFileURL(fileURLToPath(new URL('../../src/media/runner.ts', import.meta.url))).href;
     const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const script = join(dir, 'exit-child.mjs');
     await writeFile(

@@ -6,8 +6,8 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FfmpegError, liveProcessCount } from '../../workers/ffmpeg/runner.js';
-import { runSmartCut, type SmartCutOutcome } from '../../workers/ffmpeg/smart-cut.js';
+import { FfmpegError, liveProcessCount } from '../../src/media/runner.js';
+import { runSmartCut, type SmartCutOutcome } from '../../src/media/smart-cut.js';
 import { countFrames, decodeErrors, frameColourAt, isColour, makeClip, makeColourStepClip, probeJson, runTool } from '../helpers/media.js';
 import { mustProbe } from '../helpers/media.js';
 

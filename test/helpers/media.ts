@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { frameRateFraction } from '../../workers/ffmpeg/argv.js';
-import type { MediaInfo } from '../../workers/ffmpeg/media-info.js';
-import { probeMedia } from '../../workers/ffmpeg/probe.js';
+import { frameRateFraction } from '../../src/media/argv.js';
+import type { MediaInfo } from '../../src/media/media-info.js';
+import { probeMedia } from '../../src/media/probe.js';
 
 export const FFMPEG = 'ffmpeg';
 export const FFPROBE = 'ffprobe';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
-import { buildConcatCopyArgs, buildConcatFilterArgs, buildConcatList, canConcatByCopy } from '../ffmpeg/argv.js';
-import { muxerForContainer } from '../ffmpeg/media-info.js';
-import { runFfmpeg } from '../ffmpeg/runner.js';
+import { buildConcatCopyArgs, buildConcatFilterArgs, buildConcatList, canConcatByCopy } from '../../src/media/argv.js';
+import { muxerForContainer } from '../../src/media/media-info.js';
+import { runFfmpeg } from '../../src/media/runner.js';
 import { mediaOf } from './media-of.js';
 import type { Processor } from './processor.js';
 

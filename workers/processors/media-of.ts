@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Video } from '../../src/domain/video.js';
-import type { MediaInfo } from '../ffmpeg/media-info.js';
+import type { MediaInfo } from '../../src/media/media-info.js';
 
 /** The probe stored on a ready video; a video without one cannot be processed, retry or not. */
 export function mediaOf(video: Video): MediaInfo {

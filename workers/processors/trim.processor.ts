@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { UnrecoverableError } from 'bullmq';
 import { isTrimParams } from '../../src/domain/job.js';
-import { buildAccurateTrimArgs, buildCopyTrimArgs } from '../ffmpeg/argv.js';
-import { muxerForContainer } from '../ffmpeg/media-info.js';
-import { runFfmpeg } from '../ffmpeg/runner.js';
-import { runSmartCut } from '../ffmpeg/smart-cut.js';
+import { buildAccurateTrimArgs, buildCopyTrimArgs } from '../../src/media/argv.js';
+import { muxerForContainer } from '../../src/media/media-info.js';
+import { runFfmpeg } from '../../src/media/runner.js';
+import { runSmartCut } from '../../src/media/smart-cut.js';
 import { mediaOf } from './media-of.js';
 import type { Processor } from './processor.js';
 

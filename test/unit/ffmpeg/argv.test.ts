@@ -11,8 +11,8 @@ import {
   frameRateFraction,
   parseFraction,
   pathArg,
-} from '../../../workers/ffmpeg/argv.js';
-import { extensionForContainer, muxerForContainer, type MediaInfo } from '../../../workers/ffmpeg/media-info.js';
+} from '../../../src/media/argv.js';
+import { extensionForContainer, muxerForContainer, type MediaInfo } from '../../../src/media/media-info.js';
 
 const PREFIX = ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats'];
 const X264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseProbeOutput, type ProbeResult } from '../../../workers/ffmpeg/probe.js';
-import type { MediaInfo } from '../../../workers/ffmpeg/media-info.js';
+import { parseProbeOutput, type ProbeResult } from '../../../src/media/probe.js';
+import type { MediaInfo } from '../../../src/media/media-info.js';
 import {
   GIF_STATIC,
   M4A_AUDIO_ONLY,

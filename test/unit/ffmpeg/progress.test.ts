@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgressReporter, parseProgressChunk, progressPercent } from '../../../workers/ffmpeg/runner.js';
+import { createProgressReporter, parseProgressChunk, progressPercent } from '../../../src/media/runner.js';
 
 const BLOCK = [
   'frame=50',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMON_ARGS } from '../../../workers/ffmpeg/argv.js';
+import { COMMON_ARGS } from '../../../src/media/argv.js';
 import {
   buildPacketProbeArgs,
   buildSmartCutConcatList,
@@ -11,7 +11,7 @@ import {
   parseSmartCutStream,
   videoPackets,
   type SmartCutStream,
-} from '../../../workers/ffmpeg/smart-cut-args.js';
+} from '../../../src/media/smart-cut-args.js';
 
 const STREAM: SmartCutStream = { profile: 'high', level: 40, pixFmt: 'yuv420p', timeBase: { num: 1, den: 15360 }, origin: 0 };
 

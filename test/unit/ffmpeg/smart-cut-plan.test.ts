@@ -6,7 +6,7 @@ import {
   type PacketWindow,
   type SmartCutPlan,
   type SmartCutPlanInput,
-} from '../../../workers/ffmpeg/smart-cut-plan.js';
+} from '../../../src/media/smart-cut-plan.js';
 
 // 25 fps in a 1/12800 time base, as libx264 + the mp4 muxer write it.
 const TB = { num: 1, den: 12800 };

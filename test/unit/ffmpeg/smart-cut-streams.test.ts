@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outpointKeepsVideo, planAudioCopy, type AudioCopyInput, type StreamPacket } from '../../../workers/ffmpeg/smart-cut-streams.js';
+import { outpointKeepsVideo, planAudioCopy, type AudioCopyInput, type StreamPacket } from '../../../src/media/smart-cut-streams.js';
 
 const AUDIO_TB = { num: 1, den: 48000 };
 const VIDEO_TB = { num: 1, den: 15360 };

@@ -117,6 +117,12 @@ function firstFrameAtOrAfter(t: number, rate: Fraction): number {
   return Math.ceil(((t - 5e-7) * rate.num) / rate.den);
 }
 
+/** How many frames of a constant `fps` source an accurate trim of start..end keeps (0: none). */
+export function framesInRange(start: number, end: number, fps: number): number {
+  const rate = frameRateFraction(fps);
+  return Math.max(0, firstFrameAtOrAfter(end, rate) - firstFrameAtOrAfter(start, rate));
+}
+
 /**
  * Frame-accurate trim by re-encoding.
  *
@@ -143,7 +149,7 @@ export function buildAccurateTrimArgs(p: {
   const rate = frameRateFraction(p.fps);
   const firstFrame = firstFrameAtOrAfter(p.start, rate);
   const endFrame = firstFrameAtOrAfter(p.end, rate);
-  if (endFrame <= firstFrame) {
+  if (endFrame - firstFrame < 1) {
     throw new RangeError(`trim range ${p.start}..${p.end} contains no frame at ${fractionText(rate)} fps`);
   }
   const duration = p.end - p.start;

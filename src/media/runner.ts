@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { isTiedExecFailure, spawnTied } from './spawn-tied.js';
 
 const STDERR_TAIL_CHARS = 4096;
@@ -310,6 +310,8 @@ export interface CaptureOptions {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
   maxStdoutChars?: number | undefined;
+  /** Called once with the pid (= process-group id) right after the process starts. */
+  onSpawn?: ((pid: number) => void) | undefined;
 }
 
 export interface CaptureResult {
@@ -322,9 +324,10 @@ export interface CaptureResult {
 }
 
 /**
- * Spawns binary with argv, collects stdout (bounded) and the stderr tail. Resolves for
- * any exit status or timeout; rejects only when the binary cannot be started
- * (MissingBinaryError for ENOENT) or when `signal` aborts (FfmpegError aborted=true).
+ * Spawns binary with argv, tied to this process like runFfmpeg, and collects stdout (bounded)
+ * and the stderr tail. Resolves for any exit status or timeout; rejects only when the binary
+ * cannot be started (MissingBinaryError when it does not exist) or when `signal` aborts
+ * (FfmpegError aborted=true).
  */
 export async function captureProcess(binary: string, args: string[], opts: CaptureOptions): Promise<CaptureResult> {
   const { signal, tool } = opts;
@@ -334,7 +337,7 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
   return new Promise<CaptureResult>((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(binary, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawnTied(binary, args);
     } catch (err) {
       reject(spawnError(tool, binary, err));
       return;
@@ -366,6 +369,13 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
 
     if (pid !== undefined) trackGroup(pid);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (pid !== undefined && opts.onSpawn) {
+      try {
+        opts.onSpawn(pid);
+      } catch {
+        /* ignored on purpose */
+      }
+    }
     if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -393,18 +403,16 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
     });
     child.on('close', (code, sig) => {
       settle(() => {
+        const tail = stderrTail.trim();
         if (aborted) {
-          reject(new FfmpegError(`${tool} was aborted`, { exitCode: code, signal: sig, stderrTail, aborted: true }));
+          reject(new FfmpegError(`${tool} was aborted`, { exitCode: code, signal: sig, stderrTail: tail, aborted: true }));
           return;
         }
-        resolve({
-          exitCode: code,
-          signal: sig,
-          stdout,
-          stderrTail: stderrTail.trim(),
-          timedOut,
-          stdoutOverflow: overflow,
-        });
+        if (isTiedExecFailure(code, tail)) {
+          reject(new MissingBinaryError(tool, binary, new Error(tail)));
+          return;
+        }
+        resolve({ exitCode: code, signal: sig, stdout, stderrTail: tail, timedOut, stdoutOverflow: overflow });
       });
     });
   });

@@ -1,12 +1,12 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { EventBus } from './events/event-bus.js';
 import { apiKeyAuth } from './http/auth.middleware.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { eventsRouter } from './http/events.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import type { Metrics } from './http/metrics.js';
+import type { EventFeed } from './outbox/event-feed.js';
 import { buildOpenApiDocument } from './http/openapi.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
 import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
@@ -30,7 +30,7 @@ export interface AppDeps {
   downloads: DownloadService;
   jobs: JobService;
   runs: RunService;
-  bus: EventBus;
+  events: EventFeed;
   metrics: Metrics;
   readiness: ReadinessCheck[];
 }
@@ -63,7 +63,7 @@ export function buildApp(d: AppDeps): Express {
     res.json(openapi);
   });
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs }));
-  api.use(eventsRouter(d.bus));
+  api.use(eventsRouter(d.events));
   app.use('/api', api);
 
   app.use(notFoundHandler);

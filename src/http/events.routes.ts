@@ -1,5 +1,19 @@
 import { Router, type Response } from 'express';
 import type { EventFeed, FeedEvent } from '../outbox/event-feed.js';
+import { defineRoutes } from './route-declarations.js';
+
+// The SSE handler is registered by hand below (it writes a stream, not one response); the route
+// test checks that it matches this declaration.
+export const eventRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'events' }, {
+  stream: {
+    method: 'get',
+    path: '/events',
+    summary: 'Server-Sent Events: `job` and `video` events on every status or progress change',
+    description:
+      'Each event is `id: <event id>`, `event: job|video` and `data:` the Job or Video resource. A client that reconnects with the `Last-Event-ID` header first receives the events it missed (kept for OUTBOX_RETENTION_HOURS). A `: keep-alive` comment every 15 s keeps the stream open.',
+    responses: { 200: { description: 'An event stream that stays open', content: { 'text/event-stream': { type: 'string' } } } },
+  },
+});
 
 const KEEP_ALIVE_MS = 15_000;
 

@@ -1,8 +1,13 @@
 import type { Logger } from 'pino';
 import type { JobType } from '../domain/job.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { EnqueueItem } from '../queue/job-queue.js';
 import type { OutboxRepository, OutboxRow } from '../repositories/outbox.repository.js';
 import { Poller } from './poller.js';
+
+/** Where runnable jobs go: the queue (BullMQ), or a recorder in tests. */
+export interface HandOff {
+  enqueue(items: readonly EnqueueItem[]): Promise<void>;
+}
 
 export interface RelayOptions {
   intervalMs?: number;
@@ -24,7 +29,7 @@ export class OutboxRelay {
 
   constructor(
     private readonly outbox: OutboxRepository,
-    private readonly queue: JobQueue,
+    private readonly queue: HandOff,
     private readonly logger: Logger,
     opts: RelayOptions = {},
   ) {
@@ -62,6 +67,6 @@ export class OutboxRelay {
   }
 }
 
-function toEnqueueItem(row: OutboxRow): { id: string; type: JobType } {
+function toEnqueueItem(row: OutboxRow): EnqueueItem {
   return { id: row.subjectId, type: row.payload.type as JobType };
 }

@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { resolveBackends } from './backends.js';
 import { loadConfig } from './config.js';
@@ -13,6 +15,12 @@ export interface ProcessRoles {
 }
 
 const POOL_SIZE = 10;
+/** What a shutdown may take beyond SHUTDOWN_GRACE_MS before it gives up and exits 1. */
+export const SHUTDOWN_MARGIN_MS = 10_000;
+/** The limit of each closing step other than the worker's. */
+const STEP_LIMIT_MS = 5_000;
+/** SSE streams never end by themselves: connections still open after this are cut. */
+const DRAIN_MS = 5_000;
 
 /**
  * Starts the API, a worker, or both in this process, and stops them cleanly on SIGTERM/SIGINT:
@@ -66,13 +74,58 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
     const deps = await buildAppDeps(config, infra, logger);
     closeDeps = deps.close;
     const app = buildApp(deps);
-    server = await new Promise<Server>((resolve) => {
-      const s = app.listen(config.port, () => resolve(s));
-    });
+    try {
+      server = await listen(app, config.port);
+    } catch (err) {
+      console.error(listenFailure(err as NodeJS.ErrnoException, config.port));
+      await closeInOrder(logger, [
+        ['app dependencies', STEP_LIMIT_MS, closeDeps],
+        ['database, queue and storage', STEP_LIMIT_MS, () => infra.close()],
+        ['embedded backends', STEP_LIMIT_MS, () => backends.stop()],
+      ]);
+      process.exit(1);
+    }
   }
   let worker: RunningWorker | undefined;
   if (roles.worker) worker = startWorker(config, infra, backends.redisUrl, logger);
 
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while shutting down: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    const deadlineMs = config.shutdownGraceMs + SHUTDOWN_MARGIN_MS;
+    logger.info({ signal, deadlineMs }, 'shutting down');
+    // The backstop: whatever a step does, the process is gone before an orchestrator's SIGKILL.
+    setTimeout(() => {
+      logger.error({ deadlineMs }, 'shutdown did not finish before its deadline: exiting');
+      process.exit(1);
+    }, deadlineMs);
+    const s = server;
+    const w = worker;
+    // The API stops accepting while the worker hands back what it cannot finish; then the connections close.
+    const first = await Promise.all([
+      s ? runStep(logger, 'http server', DRAIN_MS + STEP_LIMIT_MS, () => closeServer(s)) : true,
+      w ? runStep(logger, 'worker', config.shutdownGraceMs + STEP_LIMIT_MS, () => w.close(config.shutdownGraceMs)) : true,
+    ]);
+    const rest = await closeInOrder(logger, [
+      ['app dependencies', STEP_LIMIT_MS, closeDeps],
+      ['database, queue and storage', STEP_LIMIT_MS, () => infra.close()],
+      ['embedded backends', STEP_LIMIT_MS, () => backends.stop()],
+    ]);
+    if (first.every(Boolean) && rest) {
+      logger.info('stopped');
+      process.exit(0);
+    }
+    logger.error('stopped, but not every step finished');
+    process.exit(1);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+
+  // Only now: a supervisor that signals the moment it reads "ready" must meet the handlers above.
   const address = server?.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info(
@@ -85,24 +138,50 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
     },
     roles.api ? `${name} ready at http://localhost:${port}/ (API docs: /api/openapi.json)` : `${name} ready`,
   );
+}
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const closing = server ? new Promise<void>((resolve) => server!.close(() => resolve())) : Promise.resolve();
-    server?.closeIdleConnections();
-    // SSE streams never end by themselves.
-    setTimeout(() => server?.closeAllConnections(), 5_000).unref();
-    await worker?.close(config.shutdownGraceMs);
-    await closing;
-    await closeDeps?.();
-    await infra.close().catch(() => {});
-    await backends.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+type Step = [name: string, limitMs: number, close: (() => Promise<void>) | undefined];
+
+/** Runs the steps one after the other, each on its own limit; true when every one finished. */
+async function closeInOrder(logger: Logger, steps: Step[]): Promise<boolean> {
+  let ok = true;
+  for (const [name, limitMs, close] of steps) if (close) ok = (await runStep(logger, name, limitMs, close)) && ok;
+  return ok;
+}
+
+/** Never rejects: a step that fails or outlives its limit is logged, and the shutdown goes on. */
+async function runStep(logger: Logger, step: string, limitMs: number, close: () => Promise<void>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${limitMs} ms`)), limitMs);
+  });
+  try {
+    await Promise.race([Promise.resolve().then(close), expired]);
+    return true;
+  } catch (err) {
+    logger.error({ step, err: err instanceof Error ? err.message : String(err) }, 'shutdown step failed');
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+  server.closeIdleConnections();
+  const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+  return closed.finally(() => clearTimeout(cut));
+}
+
+/** Express 5 hands a listen error (EADDRINUSE, EACCES) to the callback instead of throwing. */
+function listen(app: Express, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+
+function listenFailure(err: NodeJS.ErrnoException, port: number): string {
+  if (err.code === 'EADDRINUSE') return `Cannot listen on port ${port}: it is already in use (another instance?). Stop that process or set PORT to a free port.`;
+  if (err.code === 'EACCES') return `Cannot listen on port ${port}: permission denied. Set PORT to a port above 1023.`;
+  return `Cannot listen on port ${port} (PORT): ${err.message}`;
 }

@@ -1,5 +1,5 @@
 FROM node:20-bookworm-slim
-# redis-server: the default CMD (src/main.ts) starts an embedded Redis when REDIS_URL is not set.
+# redis-server: the default CMD (workers/main.ts) starts an embedded Redis when REDIS_URL is not set.
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg redis-server && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,4 +10,4 @@ COPY src ./src
 COPY workers ./workers
 ENV NODE_ENV=production DATA_DIR=/data STORAGE_DIR=/data/storage
 EXPOSE 3000
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--import", "tsx", "workers/main.ts"]

@@ -3,15 +3,22 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { resolveBackends } from './backends.js';
-import { loadConfig } from './config.js';
-import { buildAppDeps, openInfrastructure } from './deps.js';
+import { loadConfig, type Config } from './config.js';
+import { buildAppDeps, openInfrastructure, type Infrastructure } from './deps.js';
 import { createLogger } from './logger.js';
 import { checkBinary } from './preflight.js';
-import { startWorker, type RunningWorker } from '../workers/worker.js';
+
+/** What the process runner needs of a worker: workers/ builds it, so src/ never imports workers/. */
+export interface WorkerHandle {
+  close(graceMs: number): Promise<void>;
+}
+
+export type StartWorker = (config: Config, infra: Infrastructure, redisUrl: string, logger: Logger) => WorkerHandle;
 
 export interface ProcessRoles {
   api: boolean;
-  worker: boolean;
+  /** Given when this process runs a worker. */
+  worker?: StartWorker;
 }
 
 const POOL_SIZE = 10;
@@ -86,8 +93,7 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
       process.exit(1);
     }
   }
-  let worker: RunningWorker | undefined;
-  if (roles.worker) worker = startWorker(config, infra, backends.redisUrl, logger);
+  const worker = roles.worker?.(config, infra, backends.redisUrl, logger);
 
   let stopping = false;
   const stop = async (signal: string) => {

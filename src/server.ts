@@ -1,3 +1,4 @@
 import { runProcess } from './process-runner.js';
 
-await runProcess({ api: true, worker: false });
+// `npm run start:api`: the API only; workers run apart (`npm run start:worker`).
+await runProcess({ api: true });

@@ -126,6 +126,7 @@ export class JobRunner {
       ffmpegPath: this.d.ffmpegPath,
       ffprobePath: this.d.ffprobePath,
       signal: stop.signal,
+      logger: this.d.logger,
       onProgress: (percent: number) => {
         onRise();
         write(percent);

@@ -42,7 +42,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     // Our own FFmpeg just wrote it: reading its headers is enough, no trial decode.
-    probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath, skipDecodeCheck: true }),
+    probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath, skipDecodeCheck: true, logger }),
     heartbeatMs: opts.heartbeatMs,
     stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
     timeLimitFactor: opts.timeLimitFactor,

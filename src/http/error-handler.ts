@@ -34,6 +34,9 @@ const UNAVAILABLE_CODES = new Set([
   '53300',
 ]);
 
+// A deadlock or serialization failure that the unit of work's own retries could not get past.
+const CONTENDED_CODES = new Set(['40P01', '40001']);
+
 /** The one place that turns errors into HTTP: problem+json, and 500 only for bugs. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -55,7 +58,13 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status !== undefined && status >= 400 && status < 500) {
       return sendProblem(res, problem(status, clientMessage(e)));
     }
+    if (typeof e.code === 'string' && CONTENDED_CODES.has(e.code)) {
+      logger.warn({ err, url: req.originalUrl }, 'transaction kept losing to concurrent ones');
+      res.setHeader('Retry-After', '1');
+      return sendProblem(res, problem(503, 'The service is busy with concurrent changes to the same jobs; try again in a moment.'));
+    }
     if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) {
+      res.setHeader('Retry-After', '2');
       logger.warn({ err, url: req.originalUrl }, 'backing service unavailable');
       return sendProblem(res, problem(503, 'A backing service (PostgreSQL) is unavailable; try again shortly.'));
     }

@@ -175,7 +175,7 @@ describe('a port in use', () => {
     // The second is a zero-config `npm start`: embedded PostgreSQL and Redis of its own, which it must not leave running.
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vj-busy-'));
     try {
-      const second = startService('src/main.ts', { DATA_DIR: dataDir, STORAGE_DIR: path.join(dataDir, 'storage'), PORT: port, WORKER_CONCURRENCY: '1' });
+      const second = startService('workers/main.ts', { DATA_DIR: dataDir, STORAGE_DIR: path.join(dataDir, 'storage'), PORT: port, WORKER_CONCURRENCY: '1' });
       procs.push(second);
       expect(await exited(second)).toBe(1);
       expect(second.output()).toContain(`port ${port}`);

@@ -80,7 +80,7 @@ describe('a worker killed with SIGKILL in the middle of FFmpeg', () => {
 describe('the whole service restarted', () => {
   it('when it is killed with jobs queued and running, then after a restart they all finish', async () => {
     const env = { ...envSharing(h, TEST_DATABASE_URL), PORT: '0' };
-    const first = startService('src/main.ts', env);
+    const first = startService('workers/main.ts', env);
     procs.push(first);
     await first.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'));
     // MPEG-4 Part 2 cannot be smart-cut: the trim re-encodes, so the job runs for seconds.
@@ -94,7 +94,7 @@ describe('the whole service restarted', () => {
     expect(states).toContain('in_progress');
     expect(states).toContain('queued');
 
-    const second = startService('src/main.ts', env);
+    const second = startService('workers/main.ts', env);
     procs.push(second);
     await second.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'));
     for (const j of jobs) expect((await waitForJob(h, j.id, undefined, 60_000)).status).toBe('completed');

@@ -14,7 +14,7 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-/** Starts one of the entry points (`src/main.ts`, `src/server.ts`, `workers/index.ts`) as a real process. */
+/** Starts one of the entry points (`workers/main.ts`, `src/server.ts`, `workers/index.ts`) as a real process. */
 export function startService(entry: string, env: Record<string, string>): ServiceProcess {
   const baseEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'API_KEY', 'PORT', 'NODE_OPTIONS'].includes(k)),

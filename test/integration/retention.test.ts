@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('retention', () => {
-  it('when failed and cancelled outputs and stray temp files are older than RETENTION_HOURS, then they are deleted in bounded batches and the rest is kept', async () => {
+  it('when failed and cancelled outputs, stray temp files and files no video names are old enough, then they are deleted in bounded batches and the rest is kept', async () => {
     const v = await upload(h, await makeClip(media, { durationSec: 1, width: 64, height: 48, fps: 10, audio: false }));
     const cancelled = [];
     for (let i = 0; i < 5; i++) {
@@ -42,6 +43,14 @@ describe('retention', () => {
     await writeFile(strayNew, 'partial');
     const threeHoursAgo = new Date(Date.now() - 3 * 3_600_000);
     await utimes(strayOld, threeHoursAgo, threeHoursAgo);
+    // A crash between renaming an output into videos/ and committing it leaves a file no record names.
+    const orphan = path.join(h.storageDir, 'videos', `${randomUUID()}.2.mp4`);
+    const orphanNew = path.join(h.storageDir, 'videos', `${randomUUID()}.1.mp4`);
+    await writeFile(orphan, 'finished but never recorded');
+    await writeFile(orphanNew, 'about to be recorded');
+    await utimes(orphan, threeHoursAgo, threeHoursAgo);
+    const uploaded = path.join(h.storageDir, 'videos', (await h.infra.uow.read.videos.findById(v.id))!.storageKey!);
+    await utimes(uploaded, threeHoursAgo, threeHoursAgo);
 
     const report = await new RetentionService({
       videos: h.infra.uow.read.videos,
@@ -51,11 +60,44 @@ describe('retention', () => {
       outboxRetentionHours: 2,
       batchSize: 2,
     }).runOnce();
-    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1, orphanFilesDeleted: 0, outboxEventsDeleted: 0 });
+    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1, orphanFilesDeleted: 1, outboxEventsDeleted: 0 });
     for (const id of old) expect((await h.api.get(`/api/videos/${id}`)).status).toBe(404);
     expect((await h.api.get(`/api/videos/${recent.outputVideoId}`)).body.status).toBe('failed');
     expect((await h.api.get(`/api/videos/${v.id}`)).status).toBe(200);
     expect((await h.api.get(`/api/videos/${pending.outputVideoId}`)).body.status).toBe('pending');
     expect(await readdir(path.join(h.storageDir, 'tmp'))).toEqual(['job-stray.new.out']);
+    const kept = await readdir(path.join(h.storageDir, 'videos'));
+    expect(kept).toContain(path.basename(uploaded));
+    expect(kept).toContain(path.basename(orphanNew));
+    expect(kept).not.toContain(path.basename(orphan));
+    expect((await h.api.get(`/api/videos/${v.id}/download`)).status).toBe(200);
+  });
+
+  it('when events are older than OUTBOX_RETENTION_HOURS, then the delivered ones are deleted in batches and one still to hand over stays', async () => {
+    const v = await upload(h, await makeClip(media, { durationSec: 1, width: 64, height: 48, fps: 10, audio: false }));
+    await trim(h, v.id, { start: 0, end: 0.5 });
+    // The relay must not deliver this one: it stands for a hand-off Redis has not taken yet.
+    await h.infra.relay.stop();
+    try {
+      const jobId = randomUUID();
+      await h.infra.outbox.append([{ type: 'job.runnable', subject: 'job', subjectId: jobId, seq: 1, payload: { id: jobId, type: 'trim' }, dispatch: true }]);
+      await h.infra.sql`UPDATE outbox SET created_at = now() - interval '3 hours' WHERE subject_id = ${jobId}`;
+      await h.infra.sql`UPDATE outbox SET created_at = now() - interval '3 hours' WHERE NOT dispatch`;
+      const [row] = await h.infra.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE NOT dispatch`;
+      const report = await new RetentionService({
+        videos: h.infra.uow.read.videos,
+        outbox: h.infra.outbox,
+        storage: h.infra.storage,
+        retentionHours: 2,
+        outboxRetentionHours: 2,
+        batchSize: 2,
+      }).runOnce();
+      expect(report.outboxEventsDeleted).toBe(row!.n);
+      expect(row!.n).toBeGreaterThan(2);
+      const left = await h.infra.sql<{ subjectId: string }[]>`SELECT subject_id FROM outbox`;
+      expect(left.map((r) => r.subjectId)).toEqual([jobId]);
+    } finally {
+      h.infra.relay.start();
+    }
   });
 });

@@ -81,7 +81,7 @@ describe('one machine, no configuration', () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'vj-data-'));
     const env = { DATA_DIR: dataDir, STORAGE_DIR: path.join(dataDir, 'storage'), PORT: '0', WORKER_CONCURRENCY: '1' };
     try {
-      const first = startService('src/main.ts', env);
+      const first = startService('workers/main.ts', env);
       const ready = await first.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'), 60_000);
       expect(ready.database).toMatch(/embedded PGlite/);
       expect(ready.redis).toMatch(/embedded redis-server/);
@@ -113,7 +113,7 @@ describe('one machine, no configuration', () => {
       expect(await first.stop('SIGTERM')).toBe(0);
       expect(isAlive(redisPid)).toBe(false);
 
-      const second = startService('src/main.ts', env);
+      const second = startService('workers/main.ts', env);
       const again = await second.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'), 60_000);
       const base2 = /http:\/\/localhost:(\d+)\//.exec(again.msg as string)![0].replace(/\/$/, '');
       const kept = await fetch(`${base2}/api/videos/${uploaded.id}`);

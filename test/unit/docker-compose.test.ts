@@ -56,7 +56,7 @@ describe('docker-compose.yml', () => {
 
 // What the image holds and how it starts, checked without a Docker engine.
 
-const ENTRY_POINTS = ['src/main.ts', 'src/server.ts', 'workers/index.ts'];
+const ENTRY_POINTS = ['workers/main.ts', 'src/server.ts', 'workers/index.ts'];
 
 interface Dockerfile {
   /** The exec-form CMD (and ENTRYPOINT before it). */
@@ -173,7 +173,7 @@ describe('Dockerfile', () => {
     const installs = runs.filter((r) => r.includes('apt-get install')).join(' ');
     expect(installs).toContain('ffmpeg');
     // The one-process entry point falls back to an embedded Redis when REDIS_URL is not set.
-    if (script === 'src/main.ts') expect(installs).toContain('redis-server');
+    if (script === 'workers/main.ts') expect(installs).toContain('redis-server');
   });
 
   it('when the image and the compose services start, then every loader and script they name is in the image and installed without dev dependencies', async () => {

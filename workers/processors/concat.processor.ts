@@ -8,7 +8,7 @@ import type { Processor } from './processor.js';
 export const concatProcessor: Processor = async (ctx) => {
   const infos = ctx.inputs.map(mediaOf);
   const expectedDurationSec = infos.reduce((sum, i) => sum + i.durationSec, 0);
-  const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec, onProgress: ctx.onProgress, signal: ctx.signal };
+  const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec, onProgress: ctx.onProgress, signal: ctx.signal, logger: ctx.logger };
   if (canConcatByCopy(infos)) {
     // The list holds only server-generated storage paths, never client text.
     await writeFile(ctx.scratchPath, buildConcatList(ctx.inputPaths));

@@ -1,5 +1,6 @@
 import type { Job } from '../../src/domain/job.js';
 import type { Video } from '../../src/domain/video.js';
+import type { MediaLogger } from '../../src/media/logger.js';
 
 export interface ProcessorContext {
   job: Job;
@@ -15,6 +16,8 @@ export interface ProcessorContext {
   ffprobePath: string;
   signal: AbortSignal;
   onProgress: (percent: number) => void;
+  /** Where a failed FFmpeg command is logged whole. */
+  logger: MediaLogger;
 }
 
 export interface ProcessorResult {

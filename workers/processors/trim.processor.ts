@@ -13,7 +13,7 @@ export const trimProcessor: Processor = async (ctx) => {
   const info = mediaOf(ctx.inputs[0]!);
   // The lifecycle checked the range against the input; an end equal to its (rounded) duration may pass it by a hair.
   const end = Math.min(params.end, info.durationSec);
-  const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec: end - params.start, onProgress: ctx.onProgress, signal: ctx.signal };
+  const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec: end - params.start, onProgress: ctx.onProgress, signal: ctx.signal, logger: ctx.logger };
   const source = ctx.inputPaths[0]!;
   if (params.mode === 'copy') {
     const args = buildCopyTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, muxer: muxerForContainer(info.container) });
@@ -33,6 +33,7 @@ export const trimProcessor: Processor = async (ctx) => {
       scratchDir: path.dirname(ctx.outputPath),
       signal: ctx.signal,
       onProgress: ctx.onProgress,
+      logger: ctx.logger,
     });
     if (outcome === 'smart-cut') return { method: 'smart-cut', container: 'mp4' };
   }

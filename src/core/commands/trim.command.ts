@@ -21,8 +21,8 @@ export const trimCommand: CommandType<'trim'> = {
     if (params.end > input.durationSec + DURATION_TOLERANCE_SEC) {
       throw validation(`end (${params.end}) is beyond the duration of video ${input.id} (${input.durationSec} s).`, { field: 'end' });
     }
-    // A copy trim snaps to keyframes and always keeps something; an accurate one keeps the frames in the range.
-    if (params.mode === 'accurate' && input.fps && framesInRange(params.start, Math.min(params.end, input.durationSec), input.fps) < 1) {
+    // Whatever the mode, a range must hold a frame: the same rule for every client, whatever a copy would keep.
+    if (input.fps && framesInRange(params.start, Math.min(params.end, input.durationSec), input.fps) < 1) {
       throw validation(`The range ${params.start}..${params.end} s holds no frame of video ${input.id} (${input.fps} fps); make it at least one frame long.`, {
         field: 'end',
       });

@@ -1,3 +1,0 @@
-import { runProcess } from './process-runner.js';
-
-await runProcess({ api: true, worker: true });

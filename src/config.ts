@@ -23,7 +23,7 @@ const EnvSchema = z.object({
   MIN_FREE_BYTES: z.coerce.number().int().min(0).default(268_435_456),
   RETENTION_HOURS: z.coerce.number().positive().default(168),
   RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
-  JOB_LEASE_MS: positiveInt.default(10_000),
+  JOB_LEASE_MS: positiveInt.default(5_000),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

@@ -100,7 +100,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath })),
     commands: new CommandService(lifecycle),
     downloads: new DownloadService(uow.read.videos, storage),
-    jobs: new JobService(uow.read.jobs, lifecycle),
+    jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),
     events,
     metrics,

@@ -56,7 +56,11 @@ export class JobRunner {
   async run(jobId: string, workerSignal?: AbortSignal): Promise<RunOutcome> {
     const claim = await this.d.lifecycle.claim(jobId);
     if (claim.kind === 'busy') return { kind: 'busy', until: claim.until };
-    if (claim.kind !== 'claimed') return { kind: claim.kind };
+    if (claim.kind !== 'claimed') {
+      // An ended job's files go with it, even those of an execution that died before it could clean up.
+      if (claim.ended) await this.d.storage.discardJobTemps(jobId);
+      return { kind: claim.kind };
+    }
     const execution = claim.execution;
 
     const stop = new AbortController();

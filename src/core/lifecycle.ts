@@ -27,12 +27,12 @@ export interface Execution extends Fence {
 
 export type ClaimResult =
   | { kind: 'claimed'; execution: Execution }
-  /** Gone, finished, not queued, or still waiting for a dependency: nothing to do. */
-  | { kind: 'skipped' }
+  /** Gone, finished, not queued, or still waiting for a dependency: nothing to do. `ended`: it is over. */
+  | { kind: 'skipped'; ended: boolean }
   /** Another execution holds a live lease on it: deliver again once the lease ends. */
   | { kind: 'busy'; until: Date }
   /** It can never run (bad input, or a dependency failed): it has failed now. */
-  | { kind: 'failed'; reason: string };
+  | { kind: 'failed'; reason: string; ended: true };
 
 export interface FinishedOutput {
   method: string;
@@ -162,8 +162,11 @@ export class JobLifecycle {
     await this.failOutputs(s, failed, events);
   }
 
-  /** Cancels the job and every unfinished job that depends on it; a running execution sees it at its next heartbeat. */
-  async cancel(id: string): Promise<Job> {
+  /**
+   * Cancels the job and every unfinished job that depends on it; a running execution sees it at its
+   * next heartbeat. Returns the job and every job this cancel ended.
+   */
+  async cancel(id: string): Promise<{ job: Job; ended: Job[] }> {
     return this.uow.run(async (s) => {
       const [job] = await s.jobs.lock([id]);
       if (!job) throw notFound(`Job ${id} does not exist.`);
@@ -173,7 +176,7 @@ export class JobLifecycle {
       const events = cancelled.map((j) => jobEvent('job.cancelled', j));
       await this.failOutputs(s, cancelled, events);
       await s.outbox.append(events);
-      return cancelled.find((j) => j.id === id)!;
+      return { job: cancelled.find((j) => j.id === id)!, ended: cancelled };
     });
   }
 
@@ -219,7 +222,7 @@ export class JobLifecycle {
         const failed = await s.jobs.failOwned(fence, prepared);
         await this.failWithDownstream(s, failed ? [failed] : [], events);
         await s.outbox.append(events);
-        return { kind: 'failed', reason: prepared };
+        return { kind: 'failed', reason: prepared, ended: true };
       }
       const outputs = await s.videos.setStatus([job.outputVideoId], ['pending', 'processing'], 'processing');
       events.push(...outputs.map(videoStatusEvent));
@@ -231,14 +234,14 @@ export class JobLifecycle {
   private async whyNotClaimed(s: Stores, jobId: string): Promise<ClaimResult> {
     const row = await s.jobs.findById(jobId);
     if (row?.status === 'in_progress' && row.leaseUntil) return { kind: 'busy', until: row.leaseUntil };
-    if (row?.status !== 'queued') return { kind: 'skipped' };
+    if (row?.status !== 'queued') return { kind: 'skipped', ended: !row || isFinished(row.status) };
     const deps = new Map((await s.jobs.lockShared(row.dependsOn)).map((d) => [d.id, d]));
     const cause = deadDependency(row, deps);
-    if (!cause) return { kind: 'skipped' };
+    if (!cause) return { kind: 'skipped', ended: false };
     const events: NewEvent[] = [];
     await this.failWithDownstream(s, await s.jobs.failUnowned([row.id], cause), events);
     await s.outbox.append(events);
-    return { kind: 'failed', reason: cause };
+    return { kind: 'failed', reason: cause, ended: true };
   }
 
   /** The job's inputs and checked params, or why no attempt can ever make it work. */

@@ -2,12 +2,14 @@ import type { JobLifecycle } from '../core/lifecycle.js';
 import type { JobListFilter, JobStore } from '../core/ports.js';
 import { notFound } from '../domain/errors.js';
 import type { Job } from '../domain/job.js';
+import type { FileStorage } from '../storage/file-storage.js';
 
 /** Job queries, cancel and retry. */
 export class JobService {
   constructor(
     private readonly jobs: JobStore,
     private readonly lifecycle: JobLifecycle,
+    private readonly storage: FileStorage,
   ) {}
 
   async get(id: string): Promise<Job> {
@@ -20,8 +22,14 @@ export class JobService {
     return this.jobs.list(filter);
   }
 
-  cancel(id: string): Promise<Job> {
-    return this.lifecycle.cancel(id);
+  /**
+   * Whoever ends a job removes its temp files: a worker that died mid-job never will, and a running
+   * one, fenced by the cancel, only writes to files that are already unlinked.
+   */
+  async cancel(id: string): Promise<Job> {
+    const { job, ended } = await this.lifecycle.cancel(id);
+    await Promise.all(ended.map((j) => this.storage.discardJobTemps(j.id)));
+    return job;
   }
 
   retry(id: string): Promise<Job> {

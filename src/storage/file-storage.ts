@@ -39,6 +39,11 @@ export class FileStorage {
     return path.join(this.tmpDir, `job-${jobId}.${attempt}.${randomUUID().slice(0, 8)}.${suffix}`);
   }
 
+  /** Removes every temp file of the job, of any attempt: for a job that has ended. */
+  discardJobTemps(jobId: string): Promise<void> {
+    return this.discardEarlierJobTemps(jobId, Number.POSITIVE_INFINITY);
+  }
+
   /** Removes the temp files of the job's attempts before `attempt` (never a later one's). */
   async discardEarlierJobTemps(jobId: string, attempt: number): Promise<void> {
     const prefix = `job-${jobId}.`;

@@ -5,7 +5,7 @@ import { DomainError } from '../../../src/domain/errors.js';
 import type { Video } from '../../../src/domain/video.js';
 import { MemoryUnitOfWork } from '../../helpers/memory-stores.js';
 
-const LEASE_MS = 10_000;
+const LEASE_MS = 5_000;
 let uow: MemoryUnitOfWork;
 let core: JobLifecycle;
 
@@ -233,7 +233,7 @@ describe('failures', () => {
     // The input went away under the job (the API refuses that, a hand-edited database does not).
     await uow.read.videos.delete(v.id);
     const result = await core.claim(a.id);
-    expect(result).toEqual({ kind: 'failed', reason: `Input video ${v.id} is deleted.` });
+    expect(result).toEqual({ kind: 'failed', reason: `Input video ${v.id} is deleted.`, ended: true });
     expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 1 });
     expect((await video(a.outputVideoId)).status).toBe('failed');
   });

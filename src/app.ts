@@ -6,6 +6,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { eventsRouter } from './http/events.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import type { Metrics } from './http/metrics.js';
+import type { Drain } from './http/drain.js';
 import { openApiRouter } from './http/openapi.js';
 import type { EventFeed } from './outbox/event-feed.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   jobs: JobService;
   runs: RunService;
   events: EventFeed;
+  /** Requests in flight and the files they hold, for a shutdown that finishes what it accepted. */
+  drain: Drain;
   metrics: Metrics;
   readiness: ReadinessCheck[];
 }
@@ -42,6 +45,7 @@ export function buildApp(d: AppDeps): Express {
   app.set('etag', false);
   app.set('trust proxy', false);
   app.use(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } }));
+  app.use(d.drain.middleware);
   app.use(d.metrics.httpMiddleware());
 
   app.use(serviceRouter({ checks: d.readiness, metrics: d.metrics }));
@@ -57,11 +61,12 @@ export function buildApp(d: AppDeps): Express {
       uploads: d.uploads,
       commands: d.commands,
       downloads: d.downloads,
-      upload: [freeSpaceGuard(d.tmpDir, d.minFreeBytes), uploadMiddleware(d.tmpDir, d.maxUploadBytes)],
+      upload: [freeSpaceGuard(d.tmpDir, d.minFreeBytes), uploadMiddleware(d.tmpDir, d.maxUploadBytes, d.drain)],
+      drain: d.drain,
     }),
   );
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs }));
-  api.use(eventsRouter(d.events));
+  api.use(eventsRouter(d.events, d.drain));
   app.use('/api', api);
 
   app.use(notFoundHandler);

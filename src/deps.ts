@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { migrate } from './db/migrate.js';
 import { checkBinary } from './preflight.js';
 import { createSqlClient, type Sql } from './db/sql-client.js';
+import { Drain } from './http/drain.js';
 import { Metrics } from './http/metrics.js';
 import type { ReadinessCheck } from './http/service.routes.js';
 import { JobQueue } from './queue/job-queue.js';
@@ -103,6 +104,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),
     events,
+    drain: new Drain(),
     metrics,
     readiness,
     async close() {

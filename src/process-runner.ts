@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import type { Drain } from './http/drain.js';
 import { resolveBackends } from './backends.js';
 import { loadConfig, type Config } from './config.js';
 import { buildAppDeps, openInfrastructure, type Infrastructure } from './deps.js';
@@ -26,8 +27,6 @@ const POOL_SIZE = 10;
 export const SHUTDOWN_MARGIN_MS = 10_000;
 /** The limit of each closing step other than the worker's. */
 const STEP_LIMIT_MS = 5_000;
-/** SSE streams never end by themselves: connections still open after this are cut. */
-const DRAIN_MS = 5_000;
 
 /**
  * Starts the API, a worker, or both in this process, and stops them cleanly on SIGTERM/SIGINT:
@@ -77,9 +76,11 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
 
   let server: Server | undefined;
   let closeDeps: (() => Promise<void>) | undefined;
+  let drain: Drain | undefined;
   if (roles.api) {
     const deps = await buildAppDeps(config, infra, logger);
     closeDeps = deps.close;
+    drain = deps.drain;
     const app = buildApp(deps);
     try {
       server = await listen(app, config.port);
@@ -110,10 +111,11 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
       process.exit(1);
     }, deadlineMs);
     const s = server;
+    const d = drain;
     const w = worker;
-    // The API stops accepting while the worker hands back what it cannot finish; then the connections close.
+    // The API stops accepting and finishes what it accepted while the worker hands back what it cannot finish.
     const first = await Promise.all([
-      s ? runStep(logger, 'http server', DRAIN_MS + STEP_LIMIT_MS, () => closeServer(s)) : true,
+      s && d ? runStep(logger, 'http server', config.shutdownGraceMs + STEP_LIMIT_MS, () => drainServer(s, d, config.shutdownGraceMs, logger)) : true,
       w ? runStep(logger, 'worker', config.shutdownGraceMs + STEP_LIMIT_MS, () => w.close(config.shutdownGraceMs)) : true,
     ]);
     const rest = await closeInOrder(logger, [
@@ -172,11 +174,19 @@ async function runStep(logger: Logger, step: string, limitMs: number, close: () 
   }
 }
 
-function closeServer(server: Server): Promise<void> {
+/**
+ * Stops accepting, lets the requests in flight finish for up to `graceMs` (their responses say
+ * `Connection: close`), then cuts what is left and removes the temp files those requests held.
+ */
+async function drainServer(server: Server, drain: Drain, graceMs: number, logger: Logger): Promise<void> {
+  drain.start();
   const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
   server.closeIdleConnections();
-  const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-  return closed.finally(() => clearTimeout(cut));
+  const finished = await drain.idle(graceMs);
+  server.closeAllConnections();
+  await closed;
+  const removed = await drain.discardHeld();
+  if (!finished) logger.warn({ graceMs, tempFilesRemoved: removed }, 'requests still in flight after the grace time were cut');
 }
 
 /** Express 5 hands a listen error (EADDRINUSE, EACCES) to the callback instead of throwing. */

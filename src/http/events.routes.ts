@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import type { EventFeed, FeedEvent } from '../outbox/event-feed.js';
+import type { Drain } from './drain.js';
 import { defineRoutes } from './route-declarations.js';
 
 // The SSE handler is registered by hand below (it writes a stream, not one response); the route
@@ -31,7 +32,7 @@ function lastEventId(header: string | undefined): number | undefined {
  * GET /api/events: Server-Sent Events, one `job` or `video` event per change, each with the id of
  * its outbox row. A client that reconnects with Last-Event-ID first gets what it missed.
  */
-export function eventsRouter(feed: EventFeed): Router {
+export function eventsRouter(feed: EventFeed, drain: Drain): Router {
   const r = Router();
   r.get('/events', async (req, res) => {
     res.status(200);
@@ -41,6 +42,7 @@ export function eventsRouter(feed: EventFeed): Router {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     res.write('retry: 2000\n: connected\n\n');
+    drain.stream(res);
 
     // Live events that arrive while the replay is read wait here, so none is lost or sent twice.
     let held: FeedEvent[] | undefined = [];

@@ -1,23 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import { statfs } from 'node:fs/promises';
 import { DomainError } from '../domain/errors.js';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import multer from 'multer';
+import path from 'node:path';
+import type { Drain } from './drain.js';
+
+type UploadingRequest = Request & { releaseUpload?: () => void };
 
 /**
  * Streams the multipart field `file` straight to tmp/ under a generated name (the client's name is
  * kept only as data). Multer removes its partial file itself when a limit or the stream fails.
  */
-export function uploadMiddleware(tmpDir: string, maxBytes: number): RequestHandler {
+export function uploadMiddleware(tmpDir: string, maxBytes: number, drain: Drain): RequestHandler {
   const receive = multer({
     storage: multer.diskStorage({
       destination: tmpDir,
-      filename: (_req, _file, cb) => cb(null, `${randomUUID()}.upload`),
+      filename: (req, _file, cb) => {
+        const name = `${randomUUID()}.upload`;
+        // Held from its first byte, so a shutdown that cuts this request removes it.
+        (req as UploadingRequest).releaseUpload = drain.hold(path.join(tmpDir, name));
+        cb(null, name);
+      },
     }),
     limits: { fileSize: Math.floor(maxBytes), files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40 },
   }).single('file');
   return (req, res, next) => {
     receive(req, res, (err?: unknown) => {
+      const release = (req as UploadingRequest).releaseUpload;
+      // On an error multer has removed its file by now; a stored one is held until the response ends.
+      if (err) release?.();
+      else if (release) res.once('close', release);
       if (!err || err instanceof multer.MulterError) return next(err);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') {

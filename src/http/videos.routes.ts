@@ -7,6 +7,7 @@ import type { DownloadService } from '../services/download.service.js';
 import type { UploadService } from '../services/upload.service.js';
 import type { VideoService } from '../services/video.service.js';
 import { attachmentDisposition } from './content-disposition.js';
+import type { Drain } from './drain.js';
 import { pathId } from './ids.js';
 import { parseRange } from './range.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
@@ -20,6 +21,7 @@ export interface VideoRouteDeps {
   commands: CommandService;
   downloads: DownloadService;
   upload: RequestHandler[];
+  drain: Drain;
 }
 
 export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'videos' }, {
@@ -122,7 +124,8 @@ export function videosRouter(d: VideoRouteDeps): Router {
       ...d.upload,
       async (req, res) => {
         if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' });
-        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) });
+        const release = d.drain.hold(req.file.path);
+        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) }).finally(release);
         res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
       },
     ],

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildApp, type AppDeps } from '../../src/app.js';
+import { Drain } from '../../src/http/drain.js';
 import { Metrics } from '../../src/http/metrics.js';
 import { buildOpenApiDocument } from '../../src/http/openapi.js';
 
@@ -24,6 +25,7 @@ function appWith(apiKey: string | undefined): Express {
     tmpDir: os.tmpdir(),
     readiness: [],
     metrics: new Metrics({ jobCountsByStatus: async () => ({}), queueCounts: async () => ({}) }),
+    drain: new Drain(),
   };
   const unused = (dep: string) =>
     new Proxy({}, { get: (_t, member) => () => { throw new Error(`the route test used ${dep}.${String(member)}`); } });

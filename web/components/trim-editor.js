@@ -34,7 +34,13 @@ export function TrimEditor({ video, label, onClose, onRecorded }) {
   const duration = video.durationSec ?? 0;
   const frame = 1 / (video.fps ?? 25);
   const player = useRef(/** @type {HTMLVideoElement | null} */ (null));
-  const [playhead, setPlayheadState] = useState(0);
+  const [playhead, setPlayheadValue] = useState(0);
+  // Keys can come faster than renders: handlers read the latest playhead from here.
+  const playheadRef = useRef(0);
+  const setPlayheadState = (/** @type {number} */ t) => {
+    playheadRef.current = t;
+    setPlayheadValue(t);
+  };
   const [startText, setStartText] = useState(formatClock(0));
   const [endText, setEndText] = useState(formatClock(duration));
   const [mode, setMode] = useState(/** @type {'accurate' | 'copy'} */ ('accurate'));
@@ -95,7 +101,8 @@ export function TrimEditor({ video, label, onClose, onRecorded }) {
 
   const nextKeyframe = (/** @type {1 | -1} */ dir) => {
     const eps = frame / 2;
-    const candidates = dir > 0 ? keyframes.filter((k) => k > playhead + eps) : keyframes.filter((k) => k < playhead - eps);
+    const at = playheadRef.current;
+    const candidates = dir > 0 ? keyframes.filter((k) => k > at + eps) : keyframes.filter((k) => k < at - eps);
     if (candidates.length === 0) return dir > 0 ? duration : 0;
     return dir > 0 ? candidates[0] : candidates[candidates.length - 1];
   };
@@ -114,11 +121,11 @@ export function TrimEditor({ video, label, onClose, onRecorded }) {
         e.preventDefault();
         const dir = e.key === 'ArrowRight' ? 1 : -1;
         player.current?.pause();
-        setPlayhead(e.shiftKey ? nextKeyframe(dir) : playhead + dir * frame);
+        setPlayhead(e.shiftKey ? nextKeyframe(dir) : playheadRef.current + dir * frame);
       } else if (e.key === 'i' || e.key === 'I') {
-        setStartText(formatClock(playhead));
+        setStartText(formatClock(playheadRef.current));
       } else if (e.key === 'o' || e.key === 'O') {
-        setEndText(formatClock(playhead));
+        setEndText(formatClock(playheadRef.current));
       } else if (e.key === 'l' || e.key === 'L') {
         setLoop((l) => !l);
       }

@@ -51,15 +51,20 @@ export function storyboardLayout(durationSec: number, opts: { tiles?: number; co
   return { tiles, columns, rows: Math.ceil(tiles / columns), tileWidth, intervalSec: durationSec / tiles };
 }
 
+/** Past this length a storyboard decodes keyframes only. */
+export const STORYBOARD_FULL_DECODE_MAX_SEC = 600;
+
 /**
- * One JPEG sprite of the layout's tiles. Only keyframes are decoded (`-skip_frame nokey`), so a
- * two-hour file costs a few seconds; the fps filter repeats the latest keyframe between them.
+ * One JPEG sprite of the layout's tiles. A long video has only its keyframes decoded
+ * (`-skip_frame nokey`), so a two-hour file costs seconds; the fps filter repeats the latest
+ * keyframe between them. A short one is decoded whole, so that every tile shows its own time.
  */
 export function storyboardArgs(input: string, output: string, layout: StoryboardLayout): string[] {
   const rate = `1/${formatSeconds(layout.intervalSec)}`;
+  const keyframesOnly = layout.intervalSec * layout.tiles > STORYBOARD_FULL_DECODE_MAX_SEC;
   return [
     ...QUIET,
-    '-skip_frame', 'nokey',
+    ...(keyframesOnly ? ['-skip_frame', 'nokey'] : []),
     '-i', input,
     '-map', '0:v:0',
     '-an',

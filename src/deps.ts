@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import path from 'node:path';
+import { makeStoryboard, makeThumbnail, readKeyframes } from './media/preview.js';
 import { probeMedia } from './media/probe.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
@@ -18,6 +20,7 @@ import { PostgresUnitOfWork } from './repositories/unit-of-work.js';
 import { CommandService } from './services/command.service.js';
 import { DownloadService } from './services/download.service.js';
 import { JobService } from './services/job.service.js';
+import { PreviewService } from './services/preview.service.js';
 import { RunService } from './services/run.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
@@ -80,6 +83,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
   await events.start();
   const metrics = new Metrics({ jobCountsByStatus: () => uow.read.jobs.countByStatus(), queueCounts: () => queue.counts() });
   events.on((e) => metrics.observeJobEvent(e));
+  const tools = { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, logger };
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await sql`SELECT 1`) },
     { name: 'redis', check: () => queue.ping() },
@@ -103,6 +107,11 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),
+    previews: new PreviewService(uow.read.videos, (key) => storage.pathOf(key), path.join(storage.root, 'previews'), {
+      thumbnail: (input, output, t, width) => makeThumbnail(input, output, t, width, tools),
+      storyboard: (input, output, layout) => makeStoryboard(input, output, layout, tools),
+      keyframes: (input) => readKeyframes(input, tools),
+    }),
     events,
     drain: new Drain(),
     metrics,

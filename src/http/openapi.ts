@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { eventRoutes } from './events.routes.js';
 import { jobRoutes } from './jobs.routes.js';
 import { defineRoutes, openApiPath, routerFrom, type RouteDeclaration, type RouteGroup, type SuccessResponse } from './route-declarations.js';
+import { previewRoutes } from './previews.routes.js';
 import { ProblemSchema } from './schemas.js';
+import { sessionRoutes } from './session.routes.js';
 import { serviceRoutes } from './service.routes.js';
 import { videoRoutes } from './videos.routes.js';
 
@@ -22,7 +24,7 @@ export const openApiRoutes = defineRoutes(
 );
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, jobRoutes, eventRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */

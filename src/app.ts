@@ -15,6 +15,7 @@ import type { EventFeed } from './outbox/event-feed.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
 import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
 import { videosRouter } from './http/videos.routes.js';
+import { webhooksRouter } from './http/webhooks.routes.js';
 import type { CommandService } from './services/command.service.js';
 import type { DownloadService } from './services/download.service.js';
 import type { JobService } from './services/job.service.js';
@@ -22,6 +23,7 @@ import type { PreviewService } from './services/preview.service.js';
 import type { RunService } from './services/run.service.js';
 import type { UploadService } from './services/upload.service.js';
 import type { VideoService } from './services/video.service.js';
+import type { WebhookService } from './services/webhook.service.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -35,6 +37,7 @@ export interface AppDeps {
   downloads: DownloadService;
   jobs: JobService;
   runs: RunService;
+  webhooks: WebhookService;
   previews: PreviewService;
   events: EventFeed;
   /** Requests in flight and the files they hold, for a shutdown that finishes what it accepted. */
@@ -72,6 +75,7 @@ export function buildApp(d: AppDeps): Express {
   );
   api.use(previewsRouter(d.previews));
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs }));
+  api.use(webhooksRouter(d.webhooks));
   api.use(sessionRouter(d.apiKey));
   api.use(eventsRouter(d.events, d.drain));
   app.use('/api', api);

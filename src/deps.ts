@@ -15,6 +15,10 @@ import { createRedis, untilReady } from './queue/redis-connection.js';
 import { JobLifecycle } from './core/lifecycle.js';
 import { EventFeed } from './outbox/event-feed.js';
 import { OutboxRelay } from './outbox/relay.js';
+import { WebhookQueue, webhookQueueName } from './queue/webhook-queue.js';
+import { WebhookRepository } from './repositories/webhook.repository.js';
+import { WebhookService } from './services/webhook.service.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { OutboxRepository } from './repositories/outbox.repository.js';
 import { PostgresUnitOfWork } from './repositories/unit-of-work.js';
 import { CommandService } from './services/command.service.js';
@@ -36,6 +40,9 @@ export interface Infrastructure {
   lifecycle: JobLifecycle;
   /** Every process relays the outbox: whichever claims an event first hands it over. */
   relay: OutboxRelay;
+  webhookQueue: WebhookQueue;
+  webhooks: WebhookRepository;
+  dispatcher: WebhookDispatcher;
   close(): Promise<void>;
 }
 
@@ -57,7 +64,10 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const uow = new PostgresUnitOfWork(sql);
   const outbox = new OutboxRepository(sql);
   const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs });
-  const relay = new OutboxRelay(outbox, queue, logger);
+  const webhookQueue = new WebhookQueue(webhookQueueName(config.queueName), producerRedis);
+  const webhooks = new WebhookRepository(sql);
+  const dispatcher = new WebhookDispatcher(webhooks, webhookQueue, logger, config.webhooks);
+  const relay = new OutboxRelay(outbox, queue, logger, {}, dispatcher);
   relay.start();
   return {
     sql,
@@ -67,9 +77,13 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
     outbox,
     lifecycle,
     relay,
+    webhookQueue,
+    webhooks,
+    dispatcher,
     async close() {
       await relay.stop();
       await queue.close().catch(() => {});
+      await webhookQueue.close().catch(() => {});
       producerRedis.disconnect();
       await sql.end({ timeout: 5 });
     },
@@ -107,6 +121,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),
+    webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
     previews: new PreviewService(uow.read.videos, (key) => storage.pathOf(key), path.join(storage.root, 'previews'), {
       thumbnail: (input, output, t, width) => makeThumbnail(input, output, t, width, tools),
       storyboard: (input, output, layout) => makeStoryboard(input, output, layout, tools),

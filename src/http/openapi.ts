@@ -8,6 +8,7 @@ import { ProblemSchema } from './schemas.js';
 import { sessionRoutes } from './session.routes.js';
 import { serviceRoutes } from './service.routes.js';
 import { videoRoutes } from './videos.routes.js';
+import { webhookRoutes } from './webhooks.routes.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,7 +25,7 @@ export const openApiRoutes = defineRoutes(
 );
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */

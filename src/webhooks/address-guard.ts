@@ -22,7 +22,6 @@ for (const [net, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-  ['::ffff:0:0', 96],
 ] as const)
   blocked.addSubnet(net, prefix, 'ipv6');
 
@@ -35,6 +34,13 @@ export function isPrivateAddress(address: string): boolean {
     if (isIP(v4) === 4) return blocked.check(v4, 'ipv4');
   }
   return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Why a receiver URL's host may not be connected to, when it is an address literal (no lookup happens then). */
+export function refusedLiteral(hostname: string, allowPrivate: boolean): string | undefined {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (allowPrivate || isIP(host) === 0 || !isPrivateAddress(host)) return undefined;
+  return `${host} is a private address (WEBHOOK_ALLOW_PRIVATE is not set)`;
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { guardedLookup } from './address-guard.js';
+import { guardedLookup, refusedLiteral } from './address-guard.js';
 
 export interface SendOptions {
   timeoutMs: number;
@@ -25,6 +25,8 @@ export function send(url: string, headers: Record<string, string>, body: string,
     }
     const client = target.protocol === 'https:' ? https : target.protocol === 'http:' ? http : undefined;
     if (!client) return resolve({ error: `unsupported protocol ${target.protocol}` });
+    const refused = refusedLiteral(target.hostname, opts.allowPrivate);
+    if (refused) return resolve({ error: refused });
     const req = client.request(
       target,
       {

@@ -40,10 +40,10 @@ const READY_WITHIN_MS = 30_000;
  * terminal's process group. Here the server has a process group of its own, so a terminal's Ctrl-C
  * reaches only the service, which stops it last.
  */
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opts: { besidePglite?: boolean } = {}): Promise<EmbeddedPostgres> {
   const pgdata = path.join(dataDir, 'postgres');
   const initialised = await exists(path.join(pgdata, 'PG_VERSION'));
-  await refuseBesidePglite(dataDir, pgdata, initialised, logger);
+  if (!opts.besidePglite) await refuseBesidePglite(dataDir, pgdata, initialised, logger);
   const bin = binaries();
   await mkdir(dataDir, { recursive: true });
   const runAs = await runAsUser(logger);
@@ -93,7 +93,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
 }
 
 export const pgliteMessage = (pglite: string, pgdata: string) =>
-  `${pglite} holds a PGlite database from an earlier version, which this version no longer runs (it runs PostgreSQL in ${pgdata}): to keep its data, see "Moving from PGlite" in the README; to start empty, move ${pglite} away.`;
+  `${pglite} holds a PGlite database from an earlier version, which this version no longer runs (it runs PostgreSQL in ${pgdata}): move its data over with \`npm run migrate:pglite\` (see "Moving from PGlite" in the README), or move ${pglite} away to start empty.`;
 
 async function refuseBesidePglite(dataDir: string, pgdata: string, initialised: boolean, logger: Logger): Promise<void> {
   const pglite = path.join(dataDir, 'pglite');

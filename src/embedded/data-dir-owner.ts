@@ -1,7 +1,7 @@
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { processStartTime } from './own-process.js';
+import { isAlive, processStartTime } from './own-process.js';
 
 /**
  * DATA_DIR/owner.json (mode 0600): which process runs the embedded PostgreSQL and Redis of a DATA_DIR,
@@ -35,7 +35,11 @@ const parse = (text: string | undefined): OwnerRecord | undefined => {
   }
 };
 
-const isLive = async (r: OwnerRecord) => (await processStartTime(r.pid)) === r.startTime;
+const isLive = async (r: OwnerRecord) => {
+  const startTime = await processStartTime(r.pid);
+  // Without /proc a live pid counts as the owner: refusing wrongly is safer than two owners.
+  return startTime === undefined && !r.startTime ? isAlive(r.pid) : startTime === r.startTime;
+};
 
 export const ownerRunningMessage = (dataDir: string, pid: number) =>
   `DATA_DIR ${dataDir} belongs to video-jobs pid ${pid}, which runs its embedded PostgreSQL and Redis: stop that one, add processes to it with \`npm run start:worker\` or \`npm run start:api\`, or set DATA_DIR elsewhere.`;

@@ -202,8 +202,9 @@ function runToEnd(file: string, args: string[], runAs: RunAs | undefined): Promi
 }
 
 /**
- * A postmaster that a killed run left behind still serves this directory: stop it. A pid file whose
- * process is gone, or belongs to another program now, is removed; a process we may not inspect is left alone.
+ * A postmaster that a killed run left behind still serves this directory: stop it. A pid file naming
+ * another program now (a pid reused after a reboot) is removed; one naming a dead process is left to
+ * PostgreSQL, which checks the shared memory it names; a process we may not inspect is left alone.
  */
 async function stopStalePostmaster(pgdata: string, logger: Logger): Promise<void> {
   const pidFile = path.join(pgdata, 'postmaster.pid');
@@ -224,7 +225,7 @@ async function stopStalePostmaster(pgdata: string, logger: Logger): Promise<void
       }
     }
   }
-  await rm(pidFile, { force: true });
+  if (state === 'other') await rm(pidFile, { force: true });
 }
 
 class PortTaken extends Error {}

@@ -1,6 +1,18 @@
+import { existsSync } from 'node:fs';
 import { readFile, readlink, realpath } from 'node:fs/promises';
 
 export type ProcessState = 'gone' | 'ours' | 'other' | 'unknown';
+
+const HAS_PROC = existsSync('/proc/self/stat');
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Whether `pid` is a live `name` process working in `dir`. PostgreSQL and redis-server both chdir
@@ -11,7 +23,8 @@ export type ProcessState = 'gone' | 'ours' | 'other' | 'unknown';
 export async function processState(pid: number, name: string, dir: string): Promise<ProcessState> {
   if (!Number.isInteger(pid) || pid <= 1) return 'gone';
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  if (stat === undefined) return 'gone';
+  // Without /proc (macOS) a live process cannot be told apart: it is never ours to stop.
+  if (stat === undefined) return HAS_PROC ? 'gone' : isAlive(pid) ? 'unknown' : 'gone';
   // A zombie waits only for its parent to reap it; it holds nothing.
   if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return 'gone';
   const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
@@ -22,7 +35,10 @@ export async function processState(pid: number, name: string, dir: string): Prom
   return cwd === wanted ? 'ours' : 'other';
 }
 
-/** The kernel's start time of a process (clock ticks since boot): with the pid, it names one process for good. */
+/**
+ * The kernel's start time of a process (clock ticks since boot): with the pid, it names one process for good.
+ * Undefined when the process is gone or there is no /proc.
+ */
 export async function processStartTime(pid: number): Promise<string | undefined> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
   if (stat === undefined) return undefined;

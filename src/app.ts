@@ -1,13 +1,13 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import type { EventBus } from './events/event-bus.js';
 import { apiKeyAuth } from './http/auth.middleware.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { eventsRouter } from './http/events.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import type { Metrics } from './http/metrics.js';
-import { buildOpenApiDocument } from './http/openapi.js';
+import { openApiRouter } from './http/openapi.js';
+import type { EventFeed } from './outbox/event-feed.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
 import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
 import { videosRouter } from './http/videos.routes.js';
@@ -30,7 +30,7 @@ export interface AppDeps {
   downloads: DownloadService;
   jobs: JobService;
   runs: RunService;
-  bus: EventBus;
+  events: EventFeed;
   metrics: Metrics;
   readiness: ReadinessCheck[];
 }
@@ -45,6 +45,8 @@ export function buildApp(d: AppDeps): Express {
   app.use(d.metrics.httpMiddleware());
 
   app.use(serviceRouter({ checks: d.readiness, metrics: d.metrics }));
+  // Before the API-key check: the document is public.
+  app.use('/api', openApiRouter({ apiKeyRequired: Boolean(d.apiKey) }));
 
   const api = express.Router();
   api.use(apiKeyAuth(d.apiKey));
@@ -58,12 +60,8 @@ export function buildApp(d: AppDeps): Express {
       upload: [freeSpaceGuard(d.tmpDir, d.minFreeBytes), uploadMiddleware(d.tmpDir, d.maxUploadBytes)],
     }),
   );
-  const openapi = buildOpenApiDocument();
-  api.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs }));
-  api.use(eventsRouter(d.bus));
+  api.use(eventsRouter(d.events));
   app.use('/api', api);
 
   app.use(notFoundHandler);

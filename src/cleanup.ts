@@ -2,16 +2,21 @@ import { loadConfig } from './config.js';
 import { resolveBackends } from './backends.js';
 import { openInfrastructure } from './deps.js';
 import { createLogger } from './logger.js';
-import { VideoRepository } from './repositories/video.repository.js';
 import { RetentionService } from './services/retention.service.js';
 
 // `npm run cleanup`: one retention pass, then exit.
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'video-jobs-cleanup');
 const backends = await resolveBackends(config, logger, 2);
-const infra = await openInfrastructure(config, backends);
+const infra = await openInfrastructure(config, backends, logger);
 try {
-  const report = await new RetentionService(new VideoRepository(infra.sql), infra.storage, config.retentionHours).runOnce();
+  const report = await new RetentionService({
+    videos: infra.uow.read.videos,
+    outbox: infra.outbox,
+    storage: infra.storage,
+    retentionHours: config.retentionHours,
+    outboxRetentionHours: config.outboxRetentionHours,
+  }).runOnce();
   logger.info(report, `retention pass done (RETENTION_HOURS=${config.retentionHours})`);
 } finally {
   await infra.close();

@@ -23,6 +23,8 @@ const EnvSchema = z.object({
   MIN_FREE_BYTES: z.coerce.number().int().min(0).default(268_435_456),
   RETENTION_HOURS: z.coerce.number().positive().default(168),
   RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
+  JOB_LEASE_MS: positiveInt.default(10_000),
+  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -48,6 +50,9 @@ export type Config = Readonly<{
   minFreeBytes: number;
   retentionHours: number;
   reconcileIntervalMs: number;
+  /** How long a running job's claim holds without a heartbeat; a takeover waits this long. */
+  jobLeaseMs: number;
+  outboxRetentionHours: number;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -79,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     minFreeBytes: e.MIN_FREE_BYTES,
     retentionHours: e.RETENTION_HOURS,
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+    jobLeaseMs: e.JOB_LEASE_MS,
+    outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
     logLevel: e.LOG_LEVEL,
   });
 }

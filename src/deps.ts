@@ -5,31 +5,33 @@ import type { Config } from './config.js';
 import { migrate } from './db/migrate.js';
 import { checkBinary } from './preflight.js';
 import { createSqlClient, type Sql } from './db/sql-client.js';
-import { EventBus } from './events/event-bus.js';
 import { Metrics } from './http/metrics.js';
 import type { ReadinessCheck } from './http/service.routes.js';
 import { JobQueue } from './queue/job-queue.js';
 import { createRedis, untilReady } from './queue/redis-connection.js';
-import { JobRepository } from './repositories/job.repository.js';
-import { VideoRepository } from './repositories/video.repository.js';
+import { JobLifecycle } from './core/lifecycle.js';
+import { EventFeed } from './outbox/event-feed.js';
+import { OutboxRelay } from './outbox/relay.js';
+import { OutboxRepository } from './repositories/outbox.repository.js';
+import { PostgresUnitOfWork } from './repositories/unit-of-work.js';
 import { CommandService } from './services/command.service.js';
 import { DownloadService } from './services/download.service.js';
 import { JobService } from './services/job.service.js';
-import { Notifier } from './services/notifier.js';
 import { RunService } from './services/run.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
 import { FileStorage } from './storage/file-storage.js';
-import type { Redis } from 'ioredis';
 
 /** The backing connections every process (API or worker) opens. */
 export interface Infrastructure {
   sql: Sql;
   storage: FileStorage;
   queue: JobQueue;
-  bus: EventBus;
-  producerRedis: Redis;
-  notifier: Notifier;
+  uow: PostgresUnitOfWork;
+  outbox: OutboxRepository;
+  lifecycle: JobLifecycle;
+  /** Every process relays the outbox: whichever claims an event first hands it over. */
+  relay: OutboxRelay;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export interface ResolvedUrls {
   redisUrl: string;
 }
 
-export async function openInfrastructure(config: Config, urls: ResolvedUrls): Promise<Infrastructure> {
+export async function openInfrastructure(config: Config, urls: ResolvedUrls, logger: Logger): Promise<Infrastructure> {
   const sql = createSqlClient({ url: urls.databaseUrl, schema: config.dbSchema });
   await migrate(sql, config.dbSchema);
   const storage = new FileStorage(config.storageDir);
@@ -48,17 +50,21 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls): Pr
   // Fail-fast clients refuse commands until connected; give Redis a moment, but start without it.
   await untilReady(producerRedis, 5_000);
   const queue = new JobQueue(config.queueName, producerRedis, { attempts: config.jobAttempts });
-  const bus = new EventBus(`${config.queueName}:events`, producerRedis);
-  const notifier = new Notifier(bus);
+  const uow = new PostgresUnitOfWork(sql);
+  const outbox = new OutboxRepository(sql);
+  const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs });
+  const relay = new OutboxRelay(outbox, queue, logger);
+  relay.start();
   return {
     sql,
     storage,
     queue,
-    bus,
-    producerRedis,
-    notifier,
+    uow,
+    outbox,
+    lifecycle,
+    relay,
     async close() {
-      await bus.close();
+      await relay.stop();
       await queue.close().catch(() => {});
       producerRedis.disconnect();
       await sql.end({ timeout: 5 });
@@ -67,15 +73,12 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls): Pr
 }
 
 /** Everything buildApp needs, wired over the infrastructure. */
-export async function buildAppDeps(config: Config, infra: Infrastructure, logger: Logger, redisUrl: string): Promise<AppDeps & { close(): Promise<void> }> {
-  const { sql, storage, queue, bus, notifier } = infra;
-  const videos = new VideoRepository(sql);
-  const jobs = new JobRepository(sql);
-  const subscriber = createRedis(redisUrl, 'subscriber');
-  subscriber.on('error', () => {});
-  await bus.listen(subscriber);
-  const metrics = new Metrics({ jobCountsByStatus: () => jobs.countByStatus(), queueCounts: () => queue.counts() });
-  bus.on((e) => metrics.observeJobEvent(e));
+export async function buildAppDeps(config: Config, infra: Infrastructure, logger: Logger): Promise<AppDeps & { close(): Promise<void> }> {
+  const { sql, storage, queue, uow, lifecycle } = infra;
+  const events = new EventFeed(infra.outbox, logger);
+  await events.start();
+  const metrics = new Metrics({ jobCountsByStatus: () => uow.read.jobs.countByStatus(), queueCounts: () => queue.counts() });
+  events.on((e) => metrics.observeJobEvent(e));
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await sql`SELECT 1`) },
     { name: 'redis', check: () => queue.ping() },
@@ -93,17 +96,17 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     maxUploadBytes: config.maxUploadBytes,
     minFreeBytes: config.minFreeBytes,
     tmpDir: storage.tmpDir,
-    videos: new VideoService(sql, videos, storage),
-    uploads: new UploadService(videos, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }), notifier),
-    commands: new CommandService(sql, notifier),
-    downloads: new DownloadService(videos, storage),
-    jobs: new JobService(sql, jobs, queue, notifier),
-    runs: new RunService(sql, jobs, queue, notifier),
-    bus,
+    videos: new VideoService(uow, storage),
+    uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath })),
+    commands: new CommandService(lifecycle),
+    downloads: new DownloadService(uow.read.videos, storage),
+    jobs: new JobService(uow.read.jobs, lifecycle),
+    runs: new RunService(lifecycle, queue),
+    events,
     metrics,
     readiness,
     async close() {
-      subscriber.disconnect();
+      await events.stop();
     },
   };
 }

@@ -53,7 +53,7 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
   }
   let infra;
   try {
-    infra = await openInfrastructure(config, backends);
+    infra = await openInfrastructure(config, backends, logger);
   } catch (err) {
     console.error(`Cannot open the database or storage: ${(err as Error).message}`);
     await backends.stop();
@@ -63,7 +63,7 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
   let server: Server | undefined;
   let closeDeps: (() => Promise<void>) | undefined;
   if (roles.api) {
-    const deps = await buildAppDeps(config, infra, logger, backends.redisUrl);
+    const deps = await buildAppDeps(config, infra, logger);
     closeDeps = deps.close;
     const app = buildApp(deps);
     server = await new Promise<Server>((resolve) => {

@@ -1,23 +1,31 @@
 import type { Logger } from 'pino';
+import type { JobLifecycle } from '../src/core/lifecycle.js';
+import type { JobStore } from '../src/core/ports.js';
+import { Poller } from '../src/outbox/poller.js';
 import type { JobQueue } from '../src/queue/job-queue.js';
-import type { JobRepository } from '../src/repositories/job.repository.js';
 
 const BATCH = 500;
 
 /**
- * PostgreSQL is the truth, Redis only transport: jobs the database says are queued (and free to
- * run) or in progress are put back in the queue. Job ids are deterministic, so a job the queue
- * still holds is not added twice; run at worker start and then periodically.
+ * PostgreSQL is the truth, Redis only transport. The relay delivers what the outbox holds; this
+ * repairs what Redis lost: queued jobs free to run and running jobs whose worker is gone go back
+ * in the queue (job ids are deterministic, so one the queue still holds is not added twice), and
+ * queued jobs whose dependency failed or was cancelled fail. Runs at worker start, then periodically.
  */
 export class Reconciler {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly poller: Poller;
 
   constructor(
-    private readonly jobs: JobRepository,
+    private readonly jobs: JobStore,
+    private readonly lifecycle: JobLifecycle,
     private readonly queue: JobQueue,
     private readonly logger: Logger,
-  ) {}
+    intervalMs: number,
+  ) {
+    this.poller = new Poller(() => this.reconcileOnce(), intervalMs, (err) =>
+      this.logger.warn({ err: (err as Error).message }, 'reconcile failed; will try again'),
+    );
+  }
 
   async reconcileOnce(): Promise<number> {
     let after: string | null = null;
@@ -30,26 +38,15 @@ export class Reconciler {
       after = batch[batch.length - 1]!.id;
       if (batch.length < BATCH) break;
     }
+    while ((await this.lifecycle.failBlocked(BATCH)) === BATCH);
     return handed;
   }
 
-  start(intervalMs: number): void {
-    const tick = () => {
-      if (this.running) return;
-      this.running = this.reconcileOnce()
-        .catch((err: unknown) => {
-          this.logger.warn({ err: (err as Error).message }, 'reconcile failed; will try again');
-          return 0;
-        })
-        .finally(() => (this.running = undefined));
-    };
-    tick();
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
+  start(): void {
+    this.poller.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.poller.stop();
   }
 }

@@ -1,18 +1,18 @@
 import os from 'node:os';
-import { WaitingError, Worker, type Job as BullJob } from 'bullmq';
+import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import type { Infrastructure } from '../src/deps.js';
+import { probeMedia } from '../src/media/probe.js';
 import type { QueuePayload } from '../src/queue/job-queue.js';
 import { createRedis } from '../src/queue/redis-connection.js';
-import { probeMedia } from '../src/media/probe.js';
+import { RetentionService } from '../src/services/retention.service.js';
 import { JobRunner } from './job-runner.js';
 import { Reconciler } from './reconciler.js';
-import { JobRepository } from '../src/repositories/job.repository.js';
-import { VideoRepository } from '../src/repositories/video.repository.js';
-import { RetentionService } from '../src/services/retention.service.js';
 
 const RETENTION_INTERVAL_MS = 3_600_000;
+// Past the lease's end, so the next delivery finds it lapsed.
+const BUSY_SLACK_MS = 250;
 
 export interface RunningWorker {
   readonly runner: JobRunner;
@@ -23,7 +23,7 @@ export interface RunningWorker {
 
 export interface WorkerOptions {
   concurrency?: number;
-  cancelPollMs?: number;
+  heartbeatMs?: number;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   maxStalledCount?: number;
@@ -33,23 +33,22 @@ export interface WorkerOptions {
   reconcileIntervalMs?: number;
 }
 
+/** BullMQ glue: deliveries become JobRunner runs; what the runner says becomes BullMQ's next step. */
 export function startWorker(config: Config, infra: Infrastructure, redisUrl: string, logger: Logger, opts: WorkerOptions = {}): RunningWorker {
   const runner = new JobRunner({
-    sql: infra.sql,
+    lifecycle: infra.lifecycle,
     storage: infra.storage,
-    queue: infra.queue,
-    notify: infra.notifier,
     logger,
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     // Our own FFmpeg just wrote it: reading its headers is enough, no trial decode.
     probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath, skipDecodeCheck: true }),
-    cancelPollMs: opts.cancelPollMs,
+    heartbeatMs: opts.heartbeatMs,
     stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
     timeLimitFactor: opts.timeLimitFactor,
     timeLimitFloorMs: opts.timeLimitFloorMs,
   });
-  const reconciler = new Reconciler(new JobRepository(infra.sql), infra.queue, logger);
+  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
   const shutdown = new AbortController();
   const workerName = `${os.hostname()}:${process.pid}`;
   const connection = createRedis(redisUrl, 'worker');
@@ -58,24 +57,30 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
   const worker = new Worker<QueuePayload>(
     config.queueName,
     async (job: BullJob<QueuePayload>, token?: string) => {
-      try {
-        const outcome = await runner.run(job, shutdown.signal);
-        logger.info({ jobId: job.data.jobId, outcome, worker: workerName }, 'job handled');
-        return outcome;
-      } catch (err) {
-        if (shutdown.signal.aborted && token) {
-          // Handed back at once (not after a backoff), so another worker picks it up now.
-          await job.moveToWait(token);
-          throw new WaitingError();
-        }
-        throw err;
+      const outcome = await runner.run(job.data.jobId, shutdown.signal);
+      logger.info({ jobId: job.data.jobId, outcome: outcome.kind, worker: workerName }, 'job handled');
+      switch (outcome.kind) {
+        case 'busy':
+          await job.moveToDelayed(outcome.until.getTime() + BUSY_SLACK_MS, token);
+          throw new DelayedError();
+        case 'shutdown':
+          if (token) {
+            // Handed back at once (not after a backoff), so another worker picks it up now.
+            await job.moveToWait(token);
+            throw new WaitingError();
+          }
+          throw outcome.error;
+        case 'retry':
+          throw outcome.error;
+        default:
+          return outcome.kind;
       }
     },
     {
       connection,
       concurrency: opts.concurrency ?? config.workerConcurrency,
-      // A crashed worker's job is taken over within about lockDuration + stalledInterval (≤ 6 s);
-      // the lock is renewed every lockDuration / 2 while FFmpeg runs.
+      // A crashed worker's job is delivered again within about lockDuration + stalledInterval; the
+      // lifecycle lets the new delivery claim it once the dead execution's lease has lapsed.
       lockDuration: opts.lockDurationMs ?? 4_000,
       stalledInterval: opts.stalledIntervalMs ?? 2_000,
       maxStalledCount: opts.maxStalledCount ?? 5,
@@ -83,8 +88,14 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     },
   );
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection error'));
-  reconciler.start(opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
-  const retention = new RetentionService(new VideoRepository(infra.sql), infra.storage, config.retentionHours);
+  reconciler.start();
+  const retention = new RetentionService({
+    videos: infra.uow.read.videos,
+    outbox: infra.outbox,
+    storage: infra.storage,
+    retentionHours: config.retentionHours,
+    outboxRetentionHours: config.outboxRetentionHours,
+  });
   const retentionTimer = setInterval(() => {
     retention.runOnce().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'retention pass failed'));
   }, RETENTION_INTERVAL_MS);

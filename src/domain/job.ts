@@ -12,11 +12,10 @@ export interface TrimParams {
 }
 export type ConcatParams = Record<string, never>;
 
-export interface Job {
+/** What every job has; `Job` adds the params of its type. */
+export interface JobBase {
   id: string;
-  type: JobType;
   status: JobStatus;
-  params: TrimParams | ConcatParams;
   inputVideoIds: string[];
   outputVideoId: string;
   dependsOn: string[];
@@ -24,6 +23,12 @@ export interface Job {
   attempts: number;
   error: string | null;
   method: string | null;
+  /** Until when the execution that claimed it owns it without a heartbeat. */
+  leaseUntil: Date | null;
+  /** `attempts` when the current run began; the run's attempt budget counts from here. */
+  attemptBase: number;
+  /** Bumped by every change; the per-job sequence number of its events. */
+  eventSeq: number;
   createdAt: Date;
   updatedAt: Date;
   queuedAt: Date | null;
@@ -31,10 +36,18 @@ export interface Job {
   finishedAt: Date | null;
 }
 
+export interface ParamsByType {
+  trim: TrimParams;
+  concat: ConcatParams;
+}
+
+/** A job's params are keyed by its type: `job.type === 'trim'` narrows `job.params`. */
+export type Job = { [T in JobType]: JobBase & { type: T; params: ParamsByType[T] } }[JobType];
+
 const TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
   pending: ['queued', 'cancelled'],
   queued: ['in_progress', 'cancelled', 'failed'],
-  // in_progress → in_progress is a re-delivery after a crash: the next attempt of the same run.
+  // in_progress → in_progress is a takeover once the owner's lease lapsed: the next attempt, which fences the last.
   in_progress: ['in_progress', 'completed', 'failed', 'cancelled'],
   completed: [],
   failed: ['queued'],
@@ -52,7 +65,3 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 
 export const UNFINISHED_JOB_STATUSES: readonly JobStatus[] = ['pending', 'queued', 'in_progress'];
 export const isFinished = (status: JobStatus): boolean => !UNFINISHED_JOB_STATUSES.includes(status);
-
-export function isTrimParams(params: Job['params']): params is TrimParams {
-  return typeof (params as TrimParams).start === 'number';
-}

@@ -22,6 +22,7 @@ export interface Video {
   container: string | null;
   media: MediaDetails | null;
   sourceJobId: string | null;
+  eventSeq: number;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,39 +1,89 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { toJobResource } from '../domain/representation.js';
 import type { JobService } from '../services/job.service.js';
 import type { RunService } from '../services/run.service.js';
 import { pathId } from './ids.js';
-import { JobListQuery, RunBody } from './schemas.js';
+import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
+import { JobIdParams, JobListQuery, JobSchema, RunBody, RunResult, page } from './schemas.js';
 import { parseBody, parseQuery } from './validate.js';
 
+export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jobs' }, {
+  run: {
+    method: 'post',
+    path: '/jobs/run',
+    summary: 'Queue every pending job, or only the named ones and the pending jobs they depend on',
+    description: 'Idempotent: two calls, or two clients at once, never queue a job twice.',
+    body: { schema: RunBody, required: false },
+    responses: { 202: { description: 'Queued job ids, in the order they will be able to run', json: RunResult } },
+    errors: {
+      ...jsonBodyErrors,
+      404: 'Unknown job id',
+      409: 'A named job is not pending',
+      422: 'A job id that is not a UUID, or more than 10 000 ids',
+      503: 'PostgreSQL or Redis is unreachable; nothing was queued',
+    },
+  },
+  list: {
+    method: 'get',
+    path: '/jobs',
+    summary: 'List jobs, newest first',
+    query: JobListQuery,
+    responses: { 200: { description: 'A page', json: page(JobSchema) } },
+    errors: { 400: 'Bad query', ...databaseDown },
+  },
+  get: {
+    method: 'get',
+    path: '/jobs/:id',
+    summary: 'One job',
+    params: JobIdParams,
+    responses: { 200: { description: 'The job', json: JobSchema } },
+    errors: { 404: 'Unknown job', ...databaseDown },
+  },
+  cancel: {
+    method: 'post',
+    path: '/jobs/:id/cancel',
+    summary: 'Cancel a pending, queued or running job and the unfinished jobs that depend on it',
+    description: 'A running FFmpeg is stopped and its partial output removed.',
+    params: JobIdParams,
+    responses: { 200: { description: 'The cancelled job', json: JobSchema } },
+    errors: { 404: 'Unknown job', 409: 'Already finished', ...databaseDown },
+  },
+  retry: {
+    method: 'post',
+    path: '/jobs/:id/retry',
+    summary: 'Put a failed job back in the queue (with the failed jobs it depends on)',
+    params: JobIdParams,
+    responses: { 202: { description: 'The queued job', json: JobSchema } },
+    errors: { 404: 'Unknown job', 409: 'Not failed', 503: 'PostgreSQL or Redis is unreachable' },
+  },
+});
+
 export function jobsRouter(d: { jobs: JobService; runs: RunService }): Router {
-  const r = Router();
+  return routerFrom(jobRoutes, {
+    run: async (req, res) => {
+      // An empty body (no Content-Type, or `{}`) means "every pending job".
+      const body = req.body === undefined ? {} : parseBody(RunBody, req.body);
+      const ids = body.jobIds?.map((id) => id.toLowerCase());
+      const queued = await d.runs.run(ids ? [...new Set(ids)] : undefined);
+      res.status(202).json({ queued: queued.map((j) => j.id) });
+    },
 
-  r.post('/jobs/run', async (req, res) => {
-    // An empty body (no Content-Type, or `{}`) means "every pending job".
-    const body = req.body === undefined ? {} : parseBody(RunBody, req.body);
-    const ids = body.jobIds?.map((id) => id.toLowerCase());
-    const queued = await d.runs.run(ids ? [...new Set(ids)] : undefined);
-    res.status(202).json({ queued: queued.map((j) => j.id) });
+    list: async (req, res) => {
+      const q = parseQuery(JobListQuery, req.query);
+      const { items, total } = await d.jobs.list(q);
+      res.json({ items: items.map(toJobResource), total, limit: q.limit, offset: q.offset });
+    },
+
+    get: async (req, res) => {
+      res.json(toJobResource(await d.jobs.get(pathId(req.params.id, 'Job'))));
+    },
+
+    cancel: async (req, res) => {
+      res.json(toJobResource(await d.jobs.cancel(pathId(req.params.id, 'Job'))));
+    },
+
+    retry: async (req, res) => {
+      res.status(202).json(toJobResource(await d.jobs.retry(pathId(req.params.id, 'Job'))));
+    },
   });
-
-  r.get('/jobs', async (req, res) => {
-    const q = parseQuery(JobListQuery, req.query);
-    const { items, total } = await d.jobs.list(q);
-    res.json({ items: items.map(toJobResource), total, limit: q.limit, offset: q.offset });
-  });
-
-  r.get('/jobs/:id', async (req, res) => {
-    res.json(toJobResource(await d.jobs.get(pathId(req.params.id, 'Job'))));
-  });
-
-  r.post('/jobs/:id/cancel', async (req, res) => {
-    res.json(toJobResource(await d.jobs.cancel(pathId(req.params.id, 'Job'))));
-  });
-
-  r.post('/jobs/:id/retry', async (req, res) => {
-    res.status(202).json(toJobResource(await d.jobs.retry(pathId(req.params.id, 'Job'))));
-  });
-
-  return r;
 }

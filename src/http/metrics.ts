@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import client from 'prom-client';
 import { JOB_STATUSES } from '../domain/job.js';
-import type { ServiceEvent } from '../events/event-bus.js';
+import type { FeedEvent } from '../outbox/event-feed.js';
 
 export interface MetricsSources {
   jobCountsByStatus: () => Promise<Record<string, number>>;
@@ -66,7 +66,7 @@ export class Metrics {
   }
 
   /** Job durations come from job events, so the API sees the jobs every worker process ran. */
-  observeJobEvent(e: ServiceEvent): void {
+  observeJobEvent(e: FeedEvent): void {
     if (e.type !== 'job') return;
     const { status, startedAt, finishedAt, type } = e.data as Record<string, string | null>;
     if (!startedAt || !finishedAt || (status !== 'completed' && status !== 'failed')) return;

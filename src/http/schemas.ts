@@ -49,6 +49,13 @@ export const JobListQuery = z.object({
 
 export const IdParam = z.uuid();
 
+/** Path parameters; a malformed id is answered 404 like an unknown one (ids.ts). */
+export const VideoIdParams = z.object({ id: IdParam.describe('Video id') });
+export const JobIdParams = z.object({ id: IdParam.describe('Job id') });
+
+/** The multipart form of an upload. Multer reads it, so this schema only documents it. */
+export const UploadForm = z.object({ file: z.file().describe('The video file.') });
+
 const Timestamp = z.iso.datetime();
 
 export const VideoSchema = z
@@ -69,7 +76,8 @@ export const VideoSchema = z
     downloadUrl: z.string().nullable(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
-  });
+  })
+  .meta({ id: 'Video' });
 
 export const JobSchema = z
   .object({
@@ -91,21 +99,31 @@ export const JobSchema = z
     queuedAt: Timestamp.nullable(),
     startedAt: Timestamp.nullable(),
     finishedAt: Timestamp.nullable(),
-  });
+  })
+  .meta({ id: 'Job' });
 
+// Loose: a problem may carry extra members (`field`, `checks`).
 export const ProblemSchema = z
-  .object({
+  .looseObject({
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
     instance: z.string().optional(),
-  });
+  })
+  .meta({ id: 'Problem', description: 'An RFC 9457 problem document.' });
 
 export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 
 export const RunResult = z.object({ queued: z.array(z.uuid()) });
+
+export const Health = z.object({ status: z.literal('ok') });
+
+export const Readiness = z.object({
+  status: z.literal('ready'),
+  checks: z.record(z.string(), z.string()).describe('Each backing part → "ok".'),
+});
 
 /** Seconds from a validated TimeValue. */
 export function toSeconds(v: number | string): number {

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, badRequest, validation } from '../domain/errors.js';
 import { toJobResource, toVideoResource } from '../domain/representation.js';
@@ -9,10 +9,10 @@ import type { VideoService } from '../services/video.service.js';
 import { attachmentDisposition } from './content-disposition.js';
 import { pathId } from './ids.js';
 import { parseRange } from './range.js';
-import { ConcatBody, TrimBody, VideoListQuery, toSeconds } from './schemas.js';
+import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
+import { ConcatBody, JobSchema, TrimBody, UploadForm, VideoIdParams, VideoListQuery, VideoSchema, page, toSeconds } from './schemas.js';
 import { decodeOriginalName } from './upload.middleware.js';
 import { parseBody, parseQuery } from './validate.js';
-import type { RequestHandler } from 'express';
 
 export interface VideoRouteDeps {
   videos: VideoService;
@@ -22,49 +22,144 @@ export interface VideoRouteDeps {
   upload: RequestHandler[];
 }
 
+export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'videos' }, {
+  upload: {
+    method: 'post',
+    path: '/videos',
+    summary: 'Upload one video',
+    body: { schema: UploadForm, required: true, mediaType: 'multipart/form-data' },
+    responses: {
+      201: { description: 'Stored and probed (kind upload, status ready)', json: VideoSchema, headers: { Location: 'The new video' } },
+    },
+    errors: {
+      400: 'No `file` field, or a broken multipart body',
+      413: 'Larger than MAX_UPLOAD_BYTES',
+      415: 'Not a video FFmpeg can decode, or no real video stream (text, still image, audio only); nothing is kept',
+      507: 'Not enough free space on the storage volume; nothing is kept',
+      ...databaseDown,
+    },
+  },
+  list: {
+    method: 'get',
+    path: '/videos',
+    summary: 'List videos, newest first',
+    query: VideoListQuery,
+    responses: { 200: { description: 'A page', json: page(VideoSchema) } },
+    errors: { 400: 'Bad query', ...databaseDown },
+  },
+  concat: {
+    method: 'post',
+    path: '/videos/concat',
+    summary: 'Record a concat command (runs nothing)',
+    body: { schema: ConcatBody, required: true },
+    responses: { 201: { description: 'The pending job', json: JobSchema, headers: { Location: 'The new job' } } },
+    errors: {
+      ...jsonBodyErrors,
+      404: 'An id is unknown (named in detail)',
+      409: 'An input video is failed',
+      422: 'Fewer than 2 or more than 100 ids, or an id that is not a UUID',
+      ...databaseDown,
+    },
+  },
+  get: {
+    method: 'get',
+    path: '/videos/:id',
+    summary: 'One video',
+    params: VideoIdParams,
+    responses: { 200: { description: 'The video', json: VideoSchema } },
+    errors: { 404: 'Unknown video', ...databaseDown },
+  },
+  delete: {
+    method: 'delete',
+    path: '/videos/:id',
+    summary: 'Delete the record and its file',
+    params: VideoIdParams,
+    responses: { 204: { description: 'Deleted' } },
+    errors: { 404: 'Unknown video', 409: 'A job that is not finished uses or produces it', ...databaseDown },
+  },
+  trim: {
+    method: 'post',
+    path: '/videos/:id/trim',
+    summary: 'Record a trim command (runs nothing)',
+    params: VideoIdParams,
+    body: { schema: TrimBody, required: true },
+    responses: { 201: { description: 'The pending job', json: JobSchema, headers: { Location: 'The new job' } } },
+    errors: {
+      ...jsonBodyErrors,
+      404: 'Unknown video',
+      409: 'The input video is failed',
+      422: 'start < 0, end ≤ start, end beyond the duration of a ready input, unknown mode, or a time string that is not HH:MM:SS(.mmm)',
+      ...databaseDown,
+    },
+  },
+  download: {
+    method: 'get',
+    path: '/videos/:id/download',
+    head: true,
+    summary: 'Download the file (Range, If-Range, If-None-Match, HEAD)',
+    params: VideoIdParams,
+    responses: {
+      200: {
+        description: 'The whole file; several ranges are answered with the whole file',
+        content: { 'video/*': {}, 'application/octet-stream': {} },
+        headers: { ETag: 'Strong', 'Content-Disposition': 'attachment, with a safe filename whose extension matches the container', 'Accept-Ranges': 'bytes' },
+      },
+      206: { description: 'One byte range', content: { 'video/*': {}, 'application/octet-stream': {} }, headers: { 'Content-Range': 'bytes start-end/size', ETag: 'Strong' } },
+      304: { description: 'If-None-Match matched the ETag' },
+    },
+    errors: {
+      404: 'Unknown video, or its file is gone',
+      409: 'Not ready (detail names the status)',
+      416: 'Malformed or unsatisfiable byte range (`Content-Range: bytes */size`)',
+      ...databaseDown,
+    },
+  },
+});
+
 export function videosRouter(d: VideoRouteDeps): Router {
-  const r = Router();
+  return routerFrom(videoRoutes, {
+    upload: [
+      ...d.upload,
+      async (req, res) => {
+        if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' });
+        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) });
+        res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
+      },
+    ],
 
-  r.post('/videos', ...d.upload, async (req, res) => {
-    if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' });
-    const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) });
-    res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
+    list: async (req, res) => {
+      const q = parseQuery(VideoListQuery, req.query);
+      const { items, total } = await d.videos.list(q);
+      res.json({ items: items.map(toVideoResource), total, limit: q.limit, offset: q.offset });
+    },
+
+    concat: async (req, res) => {
+      const body = parseBody(ConcatBody, req.body);
+      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()));
+      res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
+    },
+
+    get: async (req, res) => {
+      res.json(toVideoResource(await d.videos.get(pathId(req.params.id, 'Video'))));
+    },
+
+    delete: async (req, res) => {
+      await d.videos.delete(pathId(req.params.id, 'Video'));
+      res.status(204).end();
+    },
+
+    trim: async (req, res) => {
+      const id = pathId(req.params.id, 'Video');
+      const body = parseBody(TrimBody, req.body);
+      const start = toSeconds(body.start);
+      const end = toSeconds(body.end);
+      if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' });
+      const job = await d.commands.trim(id, { start, end, mode: body.mode });
+      res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
+    },
+
+    download: (req, res) => download(d.downloads, req, res),
   });
-
-  r.get('/videos', async (req, res) => {
-    const q = parseQuery(VideoListQuery, req.query);
-    const { items, total } = await d.videos.list(q);
-    res.json({ items: items.map(toVideoResource), total, limit: q.limit, offset: q.offset });
-  });
-
-  r.post('/videos/concat', async (req, res) => {
-    const body = parseBody(ConcatBody, req.body);
-    const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()));
-    res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
-  });
-
-  r.get('/videos/:id', async (req, res) => {
-    res.json(toVideoResource(await d.videos.get(pathId(req.params.id, 'Video'))));
-  });
-
-  r.delete('/videos/:id', async (req, res) => {
-    await d.videos.delete(pathId(req.params.id, 'Video'));
-    res.status(204).end();
-  });
-
-  r.post('/videos/:id/trim', async (req, res) => {
-    const id = pathId(req.params.id, 'Video');
-    const body = parseBody(TrimBody, req.body);
-    const start = toSeconds(body.start);
-    const end = toSeconds(body.end);
-    if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' });
-    const job = await d.commands.trim(id, { start, end, mode: body.mode });
-    res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
-  });
-
-  r.get('/videos/:id/download', (req, res) => download(d.downloads, req, res));
-
-  return r;
 }
 
 async function download(downloads: DownloadService, req: Request, res: Response): Promise<void> {

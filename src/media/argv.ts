@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { MediaInputError } from './errors.js';
 import type { MediaInfo } from './media-info.js';
 
 /** Prefix of every ffmpeg argv: quiet, non-interactive, overwrite, machine-readable progress on stdout. */
@@ -21,7 +22,7 @@ const AAC_ARGS = ['-c:a', 'aac', '-b:a', '128k', '-ar', String(OUTPUT_SAMPLE_RAT
 
 function assertFinite(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new RangeError(`${name} must be a finite number, got ${String(value)}`);
+    throw new MediaInputError(`${name} must be a finite number, got ${String(value)}`);
   }
 }
 
@@ -31,9 +32,9 @@ function assertFinite(name: string, value: number): void {
  */
 export function formatSeconds(s: number): string {
   assertFinite('seconds', s);
-  if (s < 0) throw new RangeError(`seconds must not be negative, got ${s}`);
+  if (s < 0) throw new MediaInputError(`seconds must not be negative, got ${s}`);
   const micros = Math.round(s * 1e6);
-  if (!Number.isSafeInteger(micros)) throw new RangeError(`seconds out of range: ${s}`);
+  if (!Number.isSafeInteger(micros)) throw new MediaInputError(`seconds out of range: ${s}`);
   const whole = Math.floor(micros / 1e6);
   const frac = micros - whole * 1e6;
   return `${whole}.${String(frac).padStart(6, '0')}`;
@@ -68,7 +69,7 @@ export function parseFraction(text: string | null | undefined): Fraction | null 
  */
 export function frameRateFraction(fps: number): Fraction {
   assertFinite('fps', fps);
-  if (fps <= 0 || fps > MAX_FPS) throw new RangeError(`fps must be in (0, ${MAX_FPS}], got ${fps}`);
+  if (fps <= 0 || fps > MAX_FPS) throw new MediaInputError(`fps must be in (0, ${MAX_FPS}], got ${fps}`);
   const whole = Math.round(fps);
   if (whole > 0 && Math.abs(fps - whole) < 5e-4) return { num: whole, den: 1 };
   const ntsc = Math.round(fps * 1.001);
@@ -87,14 +88,14 @@ function fractionText(f: Fraction): string {
  * "-x" or "http:foo" can never be read as an option or another protocol.
  */
 export function pathArg(p: string): string {
-  if (typeof p !== 'string' || p.length === 0) throw new TypeError('path must be a non-empty string');
-  if (p.includes('\0')) throw new TypeError('path must not contain NUL');
+  if (typeof p !== 'string' || p.length === 0) throw new MediaInputError('path must be a non-empty string');
+  if (p.includes('\0')) throw new MediaInputError('path must not contain NUL');
   return isAbsolute(p) ? p : `file:${p}`;
 }
 
 function assertMuxer(muxer: string): void {
   if (typeof muxer !== 'string' || !/^[a-z0-9_]+$/.test(muxer)) {
-    throw new TypeError(`invalid muxer name: ${JSON.stringify(muxer)}`);
+    throw new MediaInputError(`invalid muxer name: ${JSON.stringify(muxer)}`);
   }
 }
 
@@ -108,8 +109,8 @@ function muxerArgs(muxer: string): string[] {
 function assertRange(start: number, end: number): void {
   assertFinite('start', start);
   assertFinite('end', end);
-  if (start < 0) throw new RangeError(`start must not be negative, got ${start}`);
-  if (end <= start) throw new RangeError(`end (${end}) must be greater than start (${start})`);
+  if (start < 0) throw new MediaInputError(`start must not be negative, got ${start}`);
+  if (end <= start) throw new MediaInputError(`end (${end}) must be greater than start (${start})`);
 }
 
 /** Index of the first frame at or after t on the grid k·den/num (µs tolerance for rounded inputs). */
@@ -150,7 +151,7 @@ export function buildAccurateTrimArgs(p: {
   const firstFrame = firstFrameAtOrAfter(p.start, rate);
   const endFrame = firstFrameAtOrAfter(p.end, rate);
   if (endFrame - firstFrame < 1) {
-    throw new RangeError(`trim range ${p.start}..${p.end} contains no frame at ${fractionText(rate)} fps`);
+    throw new MediaInputError(`trim range ${p.start}..${p.end} contains no frame at ${fractionText(rate)} fps`);
   }
   const duration = p.end - p.start;
   const audioStart = Math.max(0, (firstFrame * rate.den) / rate.num - p.start);
@@ -251,11 +252,11 @@ export function canConcatByCopy(infos: MediaInfo[]): boolean {
 
 /** Text of an ffconcat list file. Relative paths are resolved against the current directory. */
 export function buildConcatList(paths: string[]): string {
-  if (paths.length === 0) throw new RangeError('concat needs at least one path');
+  if (paths.length === 0) throw new MediaInputError('concat needs at least one path');
   const lines = ['ffconcat version 1.0'];
   for (const p of paths) {
-    if (typeof p !== 'string' || p.length === 0) throw new TypeError('concat path must be a non-empty string');
-    if (/[\r\n\0]/.test(p)) throw new TypeError('concat path must not contain line breaks or NUL');
+    if (typeof p !== 'string' || p.length === 0) throw new MediaInputError('concat path must be a non-empty string');
+    if (/[\r\n\0]/.test(p)) throw new MediaInputError('concat path must not contain line breaks or NUL');
     // Inside '...' nothing is special, so a quote is written as: close, escaped quote, reopen.
     lines.push(`file '${resolve(p).replaceAll("'", "'\\''")}'`);
   }
@@ -295,7 +296,7 @@ function squareSar(sar: string | null): Fraction | null {
 }
 
 function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value <= 0) throw new MediaInputError(`${name} must be a positive integer, got ${value}`);
   return value;
 }
 
@@ -306,11 +307,11 @@ function positiveInt(name: string, value: number): number {
  */
 export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaInfo }[]; output: string }): string[] {
   const first = p.inputs[0];
-  if (!first) throw new RangeError('concat needs at least one input');
+  if (!first) throw new MediaInputError('concat needs at least one input');
 
   const v0 = first.info.video;
   const rate = parseFraction(v0.frameRate) ?? frameRateFraction(v0.fps);
-  if (rate.num / rate.den > MAX_FPS) throw new RangeError(`frame rate too high: ${fractionText(rate)}`);
+  if (rate.num / rate.den > MAX_FPS) throw new MediaInputError(`frame rate too high: ${fractionText(rate)}`);
   const firstSar = squareSar(v0.sar);
   const width = even(positiveInt('width', v0.width) * (firstSar ? firstSar.num / firstSar.den : 1));
   const height = even(positiveInt('height', v0.height));
@@ -320,7 +321,7 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
   const labels: string[] = [];
   p.inputs.forEach(({ info }, i) => {
     assertFinite('durationSec', info.durationSec);
-    if (info.durationSec <= 0) throw new RangeError(`input ${i} has a non-positive duration`);
+    if (info.durationSec <= 0) throw new MediaInputError(`input ${i} has a non-positive duration`);
     positiveInt('width', info.video.width);
     positiveInt('height', info.video.height);
     const frames = Math.max(1, Math.round((info.durationSec * rate.num) / rate.den));

@@ -1,4 +1,5 @@
 import { parseFraction, pathArg, type Fraction } from './argv.js';
+import type { MediaLogger } from './logger.js';
 import type { AudioStreamInfo, MediaInfo, VideoStreamInfo } from './media-info.js';
 import { captureProcess } from './runner.js';
 
@@ -212,7 +213,14 @@ function lastFrameCount(progress: string): number {
  */
 export async function probeMedia(
   file: string,
-  opts: { ffprobePath?: string; ffmpegPath?: string; signal?: AbortSignal; timeoutMs?: number; skipDecodeCheck?: boolean } = {},
+  opts: {
+    ffprobePath?: string;
+    ffmpegPath?: string;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+    skipDecodeCheck?: boolean;
+    logger?: MediaLogger | undefined;
+  } = {},
 ): Promise<ProbeResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const input = pathArg(file);
@@ -220,7 +228,7 @@ export async function probeMedia(
   const probe = await captureProcess(
     opts.ffprobePath ?? 'ffprobe',
     ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', input],
-    { tool: 'ffprobe', signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()) },
+    { tool: 'ffprobe', signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()), logger: opts.logger },
   );
   if (probe.timedOut) return fail('probing the file timed out');
   if (probe.stdoutOverflow) return fail('the file has an unreasonable amount of metadata');
@@ -241,7 +249,7 @@ export async function probeMedia(
   const decode = await captureProcess(
     opts.ffmpegPath ?? 'ffmpeg',
     ['-v', 'error', '-nostdin', '-i', input, '-map', '0:v:0', '-frames:v', '1', '-progress', 'pipe:1', '-nostats', '-f', 'null', '-'],
-    { tool: 'ffmpeg', signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()) },
+    { tool: 'ffmpeg', signal: opts.signal, timeoutMs: Math.max(1, deadline - Date.now()), logger: opts.logger },
   );
   if (decode.timedOut) return fail('decoding the first video frame timed out');
   // An undecodable stream can still exit 0 with nothing written, hence the frame count.

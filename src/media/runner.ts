@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { MediaLogger } from './logger.js';
 import { isTiedExecFailure, spawnTied } from './spawn-tied.js';
 
 const STDERR_TAIL_CHARS = 4096;
@@ -8,10 +9,12 @@ export class FfmpegError extends Error {
   signal: string | null;
   stderrTail: string;
   aborted: boolean;
+  /** The whole command, binary first; kept out of the message, which may reach a user. */
+  argv: string[];
 
   constructor(
     message: string,
-    details: { exitCode?: number | null; signal?: string | null; stderrTail?: string; aborted?: boolean } = {},
+    details: { exitCode?: number | null; signal?: string | null; stderrTail?: string; aborted?: boolean; argv?: string[] } = {},
   ) {
     super(message);
     this.name = 'FfmpegError';
@@ -19,6 +22,7 @@ export class FfmpegError extends Error {
     this.signal = details.signal ?? null;
     this.stderrTail = details.stderrTail ?? '';
     this.aborted = details.aborted ?? false;
+    this.argv = details.argv ?? [];
   }
 }
 
@@ -196,6 +200,18 @@ function spawnError(tool: 'ffmpeg' | 'ffprobe', binary: string, err: unknown): E
   return new Error(`failed to start ${tool} ("${binary}"): ${message}`, { cause: err });
 }
 
+/**
+ * Logs a failed command whole, so that it can be run again by hand. A throwing logger is
+ * ignored: this runs inside child-process event handlers, where it would crash the process.
+ */
+function logFailure(logger: MediaLogger | undefined, tool: 'ffmpeg' | 'ffprobe', details: Record<string, unknown>): void {
+  try {
+    logger?.warn({ tool, ...details }, `${tool} command failed`);
+  } catch {
+    /* ignored on purpose */
+  }
+}
+
 // ---------------------------------------------------------------------------
 // runFfmpeg
 // ---------------------------------------------------------------------------
@@ -208,6 +224,8 @@ export interface RunFfmpegOptions {
   signal?: AbortSignal;
   /** Called once with the pid (= process-group id) right after ffmpeg starts. */
   onSpawn?: (pid: number) => void;
+  /** Told about a command that fails (not one that is aborted). */
+  logger?: MediaLogger | undefined;
 }
 
 /**
@@ -217,8 +235,9 @@ export interface RunFfmpegOptions {
  */
 export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
   const binary = opts.ffmpegPath ?? 'ffmpeg';
-  const { signal } = opts;
-  if (signal?.aborted) throw new FfmpegError('ffmpeg aborted before it started', { aborted: true });
+  const { signal, logger } = opts;
+  const argv = [binary, ...opts.args];
+  if (signal?.aborted) throw new FfmpegError('ffmpeg aborted before it started', { aborted: true, argv });
 
   const reporter = createProgressReporter({
     expectedDurationSec: opts.expectedDurationSec,
@@ -227,10 +246,14 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
 
   return new Promise<void>((resolve, reject) => {
     let child: ChildProcess;
+    const failToStart = (err: unknown): void => {
+      logFailure(logger, 'ffmpeg', { argv, error: err instanceof Error ? err.message : String(err) });
+      reject(spawnError('ffmpeg', binary, err));
+    };
     try {
       child = spawnTied(binary, opts.args);
     } catch (err) {
-      reject(spawnError('ffmpeg', binary, err));
+      failToStart(err);
       return;
     }
 
@@ -277,7 +300,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
 
     child.on('error', (err) => {
       // Without a pid the process never started; otherwise 'close' still follows.
-      if (pid === undefined) settle(() => reject(spawnError('ffmpeg', binary, err)));
+      if (pid === undefined) settle(() => failToStart(err));
     });
 
     child.on('close', (code, sig) => {
@@ -285,16 +308,21 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
         const tail = stderrTail.trim();
         if (aborted) {
           reject(
-            new FfmpegError('ffmpeg was aborted', { exitCode: code, signal: sig, stderrTail: tail, aborted: true }),
+            new FfmpegError('ffmpeg was aborted', { exitCode: code, signal: sig, stderrTail: tail, aborted: true, argv }),
           );
-        } else if (code === 0) {
+          return;
+        }
+        if (code === 0) {
           reporter.complete();
           resolve();
-        } else if (isTiedExecFailure(code, tail)) {
+          return;
+        }
+        logFailure(logger, 'ffmpeg', { argv, exitCode: code, signal: sig, stderrTail: tail });
+        if (isTiedExecFailure(code, tail)) {
           reject(new MissingBinaryError('ffmpeg', binary, new Error(tail)));
         } else {
           const what = code !== null ? `ffmpeg exited with code ${code}` : `ffmpeg was killed by signal ${sig}`;
-          reject(new FfmpegError(tail ? `${what}: ${tail}` : what, { exitCode: code, signal: sig, stderrTail: tail }));
+          reject(new FfmpegError(tail ? `${what}: ${tail}` : what, { exitCode: code, signal: sig, stderrTail: tail, argv }));
         }
       });
     });
@@ -310,6 +338,10 @@ export interface CaptureOptions {
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
   maxStdoutChars?: number | undefined;
+  /** Called once with the pid (= process-group id) right after the process starts. */
+  onSpawn?: ((pid: number) => void) | undefined;
+  /** Told about a command that exits non-zero, times out or floods stdout (not one that is aborted). */
+  logger?: MediaLogger | undefined;
 }
 
 export interface CaptureResult {
@@ -322,21 +354,27 @@ export interface CaptureResult {
 }
 
 /**
- * Spawns binary with argv, collects stdout (bounded) and the stderr tail. Resolves for
- * any exit status or timeout; rejects only when the binary cannot be started
- * (MissingBinaryError for ENOENT) or when `signal` aborts (FfmpegError aborted=true).
+ * Spawns binary with argv, tied to this process like runFfmpeg, and collects stdout (bounded)
+ * and the stderr tail. Resolves for any exit status or timeout; rejects only when the binary
+ * cannot be started (MissingBinaryError when it does not exist) or when `signal` aborts
+ * (FfmpegError aborted=true).
  */
 export async function captureProcess(binary: string, args: string[], opts: CaptureOptions): Promise<CaptureResult> {
-  const { signal, tool } = opts;
+  const { signal, tool, logger } = opts;
+  const argv = [binary, ...args];
   const maxStdout = opts.maxStdoutChars ?? 16 * 1024 * 1024;
-  if (signal?.aborted) throw new FfmpegError(`${tool} aborted before it started`, { aborted: true });
+  if (signal?.aborted) throw new FfmpegError(`${tool} aborted before it started`, { aborted: true, argv });
 
   return new Promise<CaptureResult>((resolve, reject) => {
     let child: ChildProcess;
-    try {
-      child = spawn(binary, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (err) {
+    const failToStart = (err: unknown): void => {
+      logFailure(logger, tool, { argv, error: err instanceof Error ? err.message : String(err) });
       reject(spawnError(tool, binary, err));
+    };
+    try {
+      child = spawnTied(binary, args);
+    } catch (err) {
+      failToStart(err);
       return;
     }
     const pid = child.pid;
@@ -366,6 +404,13 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
 
     if (pid !== undefined) trackGroup(pid);
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (pid !== undefined && opts.onSpawn) {
+      try {
+        opts.onSpawn(pid);
+      } catch {
+        /* ignored on purpose */
+      }
+    }
     if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -389,22 +434,23 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
     });
 
     child.on('error', (err) => {
-      if (pid === undefined) settle(() => reject(spawnError(tool, binary, err)));
+      if (pid === undefined) settle(() => failToStart(err));
     });
     child.on('close', (code, sig) => {
       settle(() => {
+        const tail = stderrTail.trim();
         if (aborted) {
-          reject(new FfmpegError(`${tool} was aborted`, { exitCode: code, signal: sig, stderrTail, aborted: true }));
+          reject(new FfmpegError(`${tool} was aborted`, { exitCode: code, signal: sig, stderrTail: tail, aborted: true, argv }));
           return;
         }
-        resolve({
-          exitCode: code,
-          signal: sig,
-          stdout,
-          stderrTail: stderrTail.trim(),
-          timedOut,
-          stdoutOverflow: overflow,
-        });
+        if (code !== 0 || timedOut || overflow) {
+          logFailure(logger, tool, { argv, exitCode: code, signal: sig, stderrTail: tail, timedOut, stdoutOverflow: overflow });
+        }
+        if (isTiedExecFailure(code, tail)) {
+          reject(new MissingBinaryError(tool, binary, new Error(tail)));
+          return;
+        }
+        resolve({ exitCode: code, signal: sig, stdout, stderrTail: tail, timedOut, stdoutOverflow: overflow });
       });
     });
   });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { COMMON_ARGS, concatDemuxerInput, formatSeconds, parseFraction, pathArg, type Fraction } from './argv.js';
+import { MediaInputError } from './errors.js';
 import type { PacketInfo } from './smart-cut-plan.js';
 import type { StreamPacket } from './smart-cut-streams.js';
 
@@ -242,9 +243,9 @@ export function buildSmartCutEncodeArgs(p: {
   /** mp4 track ID for the piece's video (the join matches it with the source's); the muxer's own when absent. */
   trackId?: number | undefined;
 }): string[] {
-  if (!Number.isInteger(p.frames) || p.frames <= 0) throw new RangeError(`frames must be a positive integer, got ${p.frames}`);
-  if (p.trackId !== undefined && !(Number.isSafeInteger(p.trackId) && p.trackId > 0)) throw new RangeError(`bad track id ${p.trackId}`);
-  if (!Number.isSafeInteger(p.dtsShiftTicks) || p.dtsShiftTicks < 0) throw new RangeError(`bad dts shift ${p.dtsShiftTicks}`);
+  if (!Number.isInteger(p.frames) || p.frames <= 0) throw new MediaInputError(`frames must be a positive integer, got ${p.frames}`);
+  if (p.trackId !== undefined && !(Number.isSafeInteger(p.trackId) && p.trackId > 0)) throw new MediaInputError(`bad track id ${p.trackId}`);
+  if (!Number.isSafeInteger(p.dtsShiftTicks) || p.dtsShiftTicks < 0) throw new MediaInputError(`bad dts shift ${p.dtsShiftTicks}`);
   const timescale = String(p.stream.timeBase.den);
   return [
     ...COMMON_ARGS,
@@ -333,14 +334,14 @@ export interface ConcatPiece {
  * its other streams (whose earlier timestamps would otherwise move the start of the video).
  */
 export function buildSmartCutConcatList(pieces: ConcatPiece[], streamId?: number): string {
-  if (pieces.length === 0) throw new RangeError('smart cut needs at least one piece');
+  if (pieces.length === 0) throw new MediaInputError('smart cut needs at least one piece');
   const lines = ['ffconcat version 1.0'];
   if (streamId !== undefined) {
-    if (!(Number.isSafeInteger(streamId) && streamId > 0)) throw new RangeError(`bad stream id ${streamId}`);
+    if (!(Number.isSafeInteger(streamId) && streamId > 0)) throw new MediaInputError(`bad stream id ${streamId}`);
     lines.push('stream', `exact_stream_id ${streamId}`);
   }
   pieces.forEach((piece, i) => {
-    if (/[\r\n\0]/.test(piece.path)) throw new TypeError('piece path must not contain line breaks or NUL');
+    if (/[\r\n\0]/.test(piece.path)) throw new MediaInputError('piece path must not contain line breaks or NUL');
     lines.push(`file '${resolve(piece.path).replaceAll("'", "'\\''")}'`);
     if (piece.inpoint !== undefined) lines.push(`inpoint ${formatSeconds(piece.inpoint)}`);
     if (piece.outpoint !== undefined) lines.push(`outpoint ${formatSeconds(piece.outpoint)}`);
@@ -366,7 +367,7 @@ function audioInputArgs(input: string, audio: JoinAudio): string[] {
   if (audio.mode === 'encode') {
     return ['-ss', formatSeconds(audio.firstFrame), '-t', formatSeconds(audio.length), '-i', pathArg(input)];
   }
-  if (!Number.isSafeInteger(audio.leadTicks) || audio.leadTicks < 0) throw new RangeError(`bad audio lead ${audio.leadTicks}`);
+  if (!Number.isSafeInteger(audio.leadTicks) || audio.leadTicks < 0) throw new MediaInputError(`bad audio lead ${audio.leadTicks}`);
   // -ss cannot be negative; -itsoffset moves the timestamps the same way without seeking.
   const seek = audio.seekTo >= 0 ? ['-ss', formatSeconds(audio.seekTo)] : ['-itsoffset', formatSeconds(-audio.seekTo)];
   return [...seek, '-t', formatSeconds(audio.readFor), '-i', pathArg(input)];

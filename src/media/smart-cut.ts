@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseFraction } from './argv.js';
+import type { MediaLogger } from './logger.js';
 import type { MediaInfo } from './media-info.js';
 import { captureProcess, createProgressReporter, runFfmpeg } from './runner.js';
 import {
@@ -36,6 +37,8 @@ export interface SmartCutParams {
   onProgress: (percent: number) => void;
   /** Told why the source cannot be smart-cut, when it cannot. */
   onUnsupported?: (reason: string) => void;
+  /** Told about every ffmpeg/ffprobe command that fails. */
+  logger?: MediaLogger | undefined;
 }
 
 export type SmartCutOutcome = 'smart-cut' | 'unsupported';
@@ -65,8 +68,14 @@ interface Prepared {
 /** Thrown inside a run when the source turns out not to allow a smart cut. */
 class Unsupported extends Error {}
 
-async function capture(binary: string, args: string[], tool: 'ffmpeg' | 'ffprobe', signal: AbortSignal): Promise<string | null> {
-  const res = await captureProcess(binary, args, { tool, signal, timeoutMs: PROBE_TIMEOUT_MS });
+async function capture(
+  binary: string,
+  args: string[],
+  tool: 'ffmpeg' | 'ffprobe',
+  signal: AbortSignal,
+  logger: MediaLogger | undefined,
+): Promise<string | null> {
+  const res = await captureProcess(binary, args, { tool, signal, timeoutMs: PROBE_TIMEOUT_MS, logger });
   return res.exitCode === 0 && !res.timedOut && !res.stdoutOverflow ? res.stdout : null;
 }
 
@@ -78,7 +87,7 @@ function listWindows(p: SmartCutParams, origin: number): Promise<{ json: unknown
   return Promise.all(
     probeWindows(p.start, p.end).map(async ({ from, to }, i) => {
       const args = buildPacketProbeArgs(p.input, Math.max(0, origin + from), Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
-      const out = await capture(p.ffprobePath, args, 'ffprobe', p.signal);
+      const out = await capture(p.ffprobePath, args, 'ffprobe', p.signal, p.logger);
       let json: unknown = null;
       try {
         json = out === null ? null : JSON.parse(out);
@@ -258,6 +267,7 @@ export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
       args: step.args,
       expectedDurationSec: step.expectedDurationSec,
       signal,
+      logger: p.logger,
       onProgress: (percent) => {
         done[i] = (step.cost * percent) / 100;
         report();
@@ -265,7 +275,7 @@ export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
     });
   };
   const checkIdr = async (signal: AbortSignal): Promise<void> => {
-    const idr = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal);
+    const idr = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal, p.logger);
     if (idr === null || !parseIdrCheck(idr, plan.frameDuration)) throw new Unsupported('the first keyframe in the range is not an IDR picture');
     verified = true;
     report();

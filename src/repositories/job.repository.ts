@@ -1,55 +1,27 @@
 import type { Queryable } from '../db/sql-client.js';
-import { statusesAllowedBefore, type Job, type JobStatus, type JobType } from '../domain/job.js';
-
-export interface NewJob {
-  id: string;
-  type: JobType;
-  params: Job['params'];
-  inputVideoIds: string[];
-  outputVideoId: string;
-  dependsOn: string[];
-}
-
-export interface JobListFilter {
-  status?: JobStatus;
-  type?: JobType;
-  limit: number;
-  offset: number;
-}
+import type { Fence, JobListFilter, JobStore, NewJob } from '../core/ports.js';
+import { statusesAllowedBefore, type Job, type JobStatus } from '../domain/job.js';
 
 const guard = (to: JobStatus) => statusesAllowedBefore(to);
 
 /**
- * The only place with SQL for jobs. Every status change is one guarded UPDATE: zero rows back means
- * another actor changed the job first, and the caller treats that as "skip", never as an error.
+ * The PostgreSQL side of the job store: the only SQL for jobs. Every change bumps `event_seq`, the
+ * per-job number of the event that announces it; changes by an execution are fenced by its token.
  */
-export class JobRepository {
+export class JobRepository implements JobStore {
   constructor(private readonly sql: Queryable) {}
-
-  with(tx: Queryable): JobRepository {
-    return new JobRepository(tx);
-  }
 
   async insert(j: NewJob): Promise<Job> {
     const [row] = await this.sql<Job[]>`
-      INSERT INTO jobs (id, type, status, params, input_video_ids, output_video_id, depends_on)
+      INSERT INTO jobs (id, type, status, params, input_video_ids, output_video_id, depends_on, event_seq)
       VALUES (${j.id}, ${j.type}, 'pending', ${this.sql.json(j.params as never)}, ${j.inputVideoIds}::uuid[],
-        ${j.outputVideoId}, ${j.dependsOn}::uuid[])
+        ${j.outputVideoId}, ${j.dependsOn}::uuid[], 1)
       RETURNING *`;
     return row!;
   }
 
   async findById(id: string): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`SELECT * FROM jobs WHERE id = ${id}`;
-    return row;
-  }
-
-  /**
-   * Like findById, but waits for a transaction that is changing the row (a run that has queued the
-   * job and is handing it to the queue) to commit, so a worker never sees the row from before.
-   */
-  async findByIdSettled(id: string): Promise<Job | undefined> {
-    const [row] = await this.sql<Job[]>`SELECT * FROM jobs WHERE id = ${id} FOR SHARE`;
     return row;
   }
 
@@ -71,77 +43,110 @@ export class JobRepository {
     return { items, total: count!.total };
   }
 
-  async findPending(): Promise<Job[]> {
-    return this.sql<Job[]>`SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_at, id`;
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.sql<{ status: string; n: number }[]>`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`;
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  /** pending → queued for exactly these ids; returns the ones this caller moved. */
+  async lock(ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    return this.sql<Job[]>`SELECT * FROM jobs WHERE id = ANY(${ids as string[]}::uuid[]) ORDER BY id FOR UPDATE`;
+  }
+
+  async lockShared(ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    return this.sql<Job[]>`SELECT * FROM jobs WHERE id = ANY(${ids as string[]}::uuid[]) ORDER BY id FOR SHARE`;
+  }
+
+  async lockPendingBatch(afterId: string | null, limit: number): Promise<Job[]> {
+    return this.sql<Job[]>`
+      SELECT * FROM jobs WHERE status = 'pending' AND (${afterId}::uuid IS NULL OR id > ${afterId}::uuid)
+      ORDER BY id LIMIT ${limit} FOR UPDATE`;
+  }
+
   async markQueued(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      UPDATE jobs SET status = 'queued', queued_at = now(), updated_at = now()
+      UPDATE jobs SET status = 'queued', queued_at = now(), updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'pending'
       RETURNING *`;
   }
 
-  /** queued (or a re-delivered in_progress) → in_progress, counting the attempt. */
-  async claim(id: string): Promise<Job | undefined> {
+  async requeueFailed(ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    return this.sql<Job[]>`
+      UPDATE jobs SET status = 'queued', progress = 0, error = NULL, queued_at = now(), started_at = NULL,
+        finished_at = NULL, lease_until = NULL, attempt_base = attempts, updated_at = now(), event_seq = event_seq + 1
+      WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'failed' RETURNING *`;
+  }
+
+  async claim(id: string, leaseMs: number): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET status = 'in_progress', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
-        error = NULL, updated_at = now()
-      WHERE id = ${id} AND status = ANY(${guard('in_progress')}::text[])
+      UPDATE jobs j SET status = 'in_progress', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
+        lease_until = now() + ${leaseMs} * interval '1 millisecond', error = NULL, updated_at = now(), event_seq = event_seq + 1
+      WHERE j.id = ${id}
+        AND (j.status = 'queued' OR (j.status = 'in_progress' AND (j.lease_until IS NULL OR j.lease_until < now())))
+        AND NOT EXISTS (SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')
       RETURNING *`;
     return row;
   }
 
-  /** Progress only rises; undefined when the job is no longer in_progress (cancelled meanwhile). */
-  async updateProgress(id: string, percent: number): Promise<Job | undefined> {
+  async renewLease(f: Fence, leaseMs: number): Promise<boolean> {
+    const rows = await this.sql`
+      UPDATE jobs SET lease_until = now() + ${leaseMs} * interval '1 millisecond'
+      WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING id`;
+    return rows.length > 0;
+  }
+
+  async releaseLease(f: Fence): Promise<void> {
+    await this.sql`UPDATE jobs SET lease_until = now() WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress'`;
+  }
+
+  async updateProgress(f: Fence, percent: number): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET progress = GREATEST(progress, ${percent}), updated_at = now()
-      WHERE id = ${id} AND status = 'in_progress' RETURNING *`;
+      UPDATE jobs SET progress = GREATEST(progress, ${percent}), updated_at = now(), event_seq = event_seq + 1
+      WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
     return row;
   }
 
-  async complete(id: string, method: string): Promise<Job | undefined> {
+  async recordAttemptError(f: Fence, error: string): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET status = 'completed', progress = 100, method = ${method}, error = NULL,
-        finished_at = now(), updated_at = now()
-      WHERE id = ${id} AND status = ANY(${guard('completed')}::text[]) RETURNING *`;
+      UPDATE jobs SET error = ${error}, lease_until = now(), updated_at = now(), event_seq = event_seq + 1
+      WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
     return row;
   }
 
-  async fail(ids: readonly string[], error: string): Promise<Job[]> {
+  async complete(f: Fence, method: string): Promise<Job | undefined> {
+    const [row] = await this.sql<Job[]>`
+      UPDATE jobs SET status = 'completed', progress = 100, method = ${method}, error = NULL, lease_until = NULL,
+        finished_at = now(), updated_at = now(), event_seq = event_seq + 1
+      WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
+    return row;
+  }
+
+  async failOwned(f: Fence, error: string): Promise<Job | undefined> {
+    const [row] = await this.sql<Job[]>`
+      UPDATE jobs SET status = 'failed', error = ${error}, lease_until = NULL, finished_at = now(), updated_at = now(),
+        event_seq = event_seq + 1
+      WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
+    return row;
+  }
+
+  async failUnowned(ids: readonly string[], error: string): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      UPDATE jobs SET status = 'failed', error = ${error}, finished_at = now(), updated_at = now()
-      WHERE id = ANY(${ids as string[]}::uuid[]) AND status = ANY(${guard('failed')}::text[]) RETURNING *`;
-  }
-
-  /** Keeps the cause of a failed attempt visible while the queue waits to try again. */
-  async recordAttemptError(id: string, error: string): Promise<Job | undefined> {
-    const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET error = ${error}, updated_at = now() WHERE id = ${id} AND status = 'in_progress' RETURNING *`;
-    return row;
+      UPDATE jobs SET status = 'failed', error = ${error}, finished_at = now(), updated_at = now(), event_seq = event_seq + 1
+      WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'queued' RETURNING *`;
   }
 
   async cancel(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      UPDATE jobs SET status = 'cancelled', finished_at = now(), updated_at = now()
+      UPDATE jobs SET status = 'cancelled', lease_until = NULL, finished_at = now(), updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = ANY(${guard('cancelled')}::text[]) RETURNING *`;
   }
 
-  /** failed → queued, as a fresh run: progress, error and timestamps of the last run are cleared. */
-  async requeueFailed(id: string): Promise<Job | undefined> {
-    const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET status = 'queued', progress = 0, error = NULL, queued_at = now(), started_at = NULL,
-        finished_at = NULL, updated_at = now()
-      WHERE id = ${id} AND status = 'failed' RETURNING *`;
-    return row;
-  }
-
-  /** Every job that depends, directly or through others, on any of `ids`. */
-  async findDependantsTransitive(ids: readonly string[]): Promise<Job[]> {
+  async dependantsTransitive(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
       WITH RECURSIVE dependants AS (
@@ -152,8 +157,7 @@ export class JobRepository {
       SELECT * FROM dependants`;
   }
 
-  /** Every job that `ids` depend on, directly or through others. */
-  async findDependenciesTransitive(ids: readonly string[]): Promise<Job[]> {
+  async dependenciesTransitive(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
       WITH RECURSIVE deps AS (
@@ -164,37 +168,10 @@ export class JobRepository {
       SELECT * FROM deps`;
   }
 
-  /** Queued jobs among `ids` (all queued when ids is undefined) whose dependencies have all completed. */
-  async findRunnable(ids?: readonly string[]): Promise<Job[]> {
-    const filter = ids ? (ids as string[]) : null;
+  async queuedDependants(ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      SELECT j.* FROM jobs j
-      WHERE j.status = 'queued' AND (${filter}::uuid[] IS NULL OR j.id = ANY(${filter}::uuid[]))
-        AND NOT EXISTS (
-          SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')
-      ORDER BY j.queued_at, j.created_at, j.id`;
-  }
-
-  /**
-   * Jobs the queue should hold, by id after `afterId`: running ones, and queued ones whose
-   * dependencies have all completed. Used to rebuild the queue after Redis lost its data.
-   */
-  async findReconcilable(afterId: string | null, limit: number): Promise<Job[]> {
-    return this.sql<Job[]>`
-      SELECT j.* FROM jobs j
-      WHERE (${afterId}::uuid IS NULL OR j.id > ${afterId}::uuid)
-        AND (j.status = 'in_progress' OR (j.status = 'queued' AND NOT EXISTS (
-          SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')))
-      ORDER BY j.id LIMIT ${limit}`;
-  }
-
-  /** Queued dependants of `ids` whose dependencies have all completed now. */
-  async findRunnableDependants(ids: readonly string[]): Promise<Job[]> {
-    return this.sql<Job[]>`
-      SELECT j.* FROM jobs j
-      WHERE j.status = 'queued' AND j.depends_on && ${ids as string[]}::uuid[]
-        AND NOT EXISTS (SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')
-      ORDER BY j.queued_at, j.created_at, j.id`;
+      SELECT * FROM jobs WHERE status = 'queued' AND depends_on && ${ids as string[]}::uuid[] ORDER BY id`;
   }
 
   async findUnfinishedTouchingVideo(videoId: string): Promise<Job[]> {
@@ -204,8 +181,22 @@ export class JobRepository {
         AND (output_video_id = ${videoId} OR input_video_ids @> ARRAY[${videoId}]::uuid[])`;
   }
 
-  async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.sql<{ status: string; n: number }[]>`SELECT status, count(*)::int AS n FROM jobs GROUP BY status`;
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  async findReconcilable(afterId: string | null, limit: number): Promise<Job[]> {
+    return this.sql<Job[]>`
+      SELECT j.* FROM jobs j
+      WHERE (${afterId}::uuid IS NULL OR j.id > ${afterId}::uuid)
+        AND ((j.status = 'in_progress' AND (j.lease_until IS NULL OR j.lease_until < now()))
+          OR (j.status = 'queued' AND NOT EXISTS (
+            SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')))
+      ORDER BY j.id LIMIT ${limit}`;
+  }
+
+  async findQueuedBlocked(limit: number): Promise<Job[]> {
+    return this.sql<Job[]>`
+      SELECT j.* FROM jobs j
+      WHERE j.status = 'queued' AND EXISTS (
+        SELECT 1 FROM unnest(j.depends_on) AS dep(id) LEFT JOIN jobs d ON d.id = dep.id
+        WHERE d.id IS NULL OR d.status IN ('failed', 'cancelled'))
+      ORDER BY j.id LIMIT ${limit}`;
   }
 }

@@ -1,39 +1,19 @@
 import type { Queryable } from '../db/sql-client.js';
-import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
+import type { NewVideo, VideoListFilter, VideoStore } from '../core/ports.js';
+import type { ProbedMetadata, Video, VideoStatus } from '../domain/video.js';
 
-export interface NewVideo {
-  id: string;
-  kind: VideoKind;
-  status: VideoStatus;
-  originalName: string | null;
-  storageKey: string | null;
-  sourceJobId: string | null;
-  metadata: ProbedMetadata | null;
-}
-
-export interface VideoListFilter {
-  kind?: VideoKind;
-  status?: VideoStatus;
-  limit: number;
-  offset: number;
-}
-
-/** The only place with SQL for videos. */
-export class VideoRepository {
+/** The PostgreSQL side of the video store: the only SQL for videos. Every change bumps `event_seq`. */
+export class VideoRepository implements VideoStore {
   constructor(private readonly sql: Queryable) {}
-
-  with(tx: Queryable): VideoRepository {
-    return new VideoRepository(tx);
-  }
 
   async insert(v: NewVideo): Promise<Video> {
     const m = v.metadata;
     const [row] = await this.sql<Video[]>`
       INSERT INTO videos (id, kind, status, original_name, storage_key, source_job_id,
-        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media)
+        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, event_seq)
       VALUES (${v.id}, ${v.kind}, ${v.status}, ${v.originalName}, ${v.storageKey}, ${v.sourceJobId},
         ${m?.sizeBytes ?? null}, ${m?.durationSec ?? null}, ${m?.width ?? null}, ${m?.height ?? null}, ${m?.fps ?? null},
-        ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null})
+        ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null}, 1)
       RETURNING *`;
     return row!;
   }
@@ -61,18 +41,16 @@ export class VideoRepository {
     return { items, total: count!.total };
   }
 
-  /** Guarded status change; undefined when the video is gone or not in one of `from`. */
-  async setStatus(id: string, from: readonly VideoStatus[], to: VideoStatus): Promise<Video | undefined> {
-    const [row] = await this.sql<Video[]>`
-      UPDATE videos SET status = ${to}, updated_at = now()
-      WHERE id = ${id} AND status = ANY(${from as VideoStatus[]}::text[]) RETURNING *`;
-    return row;
+  async lockSharedByIds(ids: readonly string[]): Promise<Video[]> {
+    if (ids.length === 0) return [];
+    return this.sql<Video[]>`SELECT * FROM videos WHERE id = ANY(${ids as string[]}::uuid[]) ORDER BY id FOR SHARE`;
   }
 
-  async setStatusMany(ids: readonly string[], from: readonly VideoStatus[], to: VideoStatus): Promise<Video[]> {
+  /** Guarded status change of each of `ids` that is in one of `from`. */
+  async setStatus(ids: readonly string[], from: readonly VideoStatus[], to: VideoStatus): Promise<Video[]> {
     if (ids.length === 0) return [];
     return this.sql<Video[]>`
-      UPDATE videos SET status = ${to}, updated_at = now()
+      UPDATE videos SET status = ${to}, updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = ANY(${from as VideoStatus[]}::text[]) RETURNING *`;
   }
 
@@ -82,7 +60,7 @@ export class VideoRepository {
       UPDATE videos SET status = 'ready', storage_key = ${storageKey}, size_bytes = ${m.sizeBytes},
         duration_sec = ${m.durationSec}, width = ${m.width}, height = ${m.height}, fps = ${m.fps},
         video_codec = ${m.videoCodec}, audio_codec = ${m.audioCodec}, container = ${m.container},
-        media = ${this.sql.json(m.media as never)}, updated_at = now()
+        media = ${this.sql.json(m.media as never)}, updated_at = now(), event_seq = event_seq + 1
       WHERE id = ${id} AND status IN ('pending', 'processing') RETURNING *`;
     return row;
   }
@@ -107,6 +85,13 @@ export class VideoRepository {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       RETURNING *`;
+  }
+
+  async referencedKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.sql<{ storageKey: string }[]>`
+      SELECT storage_key FROM videos WHERE storage_key = ANY(${keys as string[]}::text[])`;
+    return new Set(rows.map((r) => r.storageKey));
   }
 
   /** Locks the row for the rest of the transaction so a concurrent job cannot start using it. */

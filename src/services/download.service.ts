@@ -1,6 +1,6 @@
 import { extensionForContainer } from '../media/media-info.js';
 import { conflict, notFound } from '../domain/errors.js';
-import type { VideoRepository } from '../repositories/video.repository.js';
+import type { VideoStore } from '../core/ports.js';
 import type { FileStorage } from '../storage/file-storage.js';
 
 export interface Downloadable {
@@ -26,7 +26,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** Finds the file behind a ready video and what a response needs to describe it. */
 export class DownloadService {
   constructor(
-    private readonly videos: VideoRepository,
+    private readonly videos: VideoStore,
     private readonly storage: FileStorage,
   ) {}
 

@@ -1,36 +1,75 @@
-import type { VideoRepository } from '../repositories/video.repository.js';
+import type { VideoStore } from '../core/ports.js';
+import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { FileStorage } from '../storage/file-storage.js';
 
 export interface RetentionReport {
   videosDeleted: number;
   batches: number;
   tempFilesDeleted: number;
+  orphanFilesDeleted: number;
+  outboxEventsDeleted: number;
 }
 
+export interface RetentionOptions {
+  videos: VideoStore;
+  outbox: OutboxRepository;
+  storage: FileStorage;
+  /** Failed outputs and stray temp files older than this go (RETENTION_HOURS). */
+  retentionHours: number;
+  /** Delivered events older than this go; SSE replays reach back this far (OUTBOX_RETENTION_HOURS). */
+  outboxRetentionHours: number;
+  batchSize?: number;
+}
+
+// A file renamed into videos/ whose record is about to commit is seconds old; one no record names
+// after an hour was left by a crash between the rename and the commit.
+const ORPHAN_GRACE_MS = 3_600_000;
+
 /**
- * Deletes failed and cancelled outputs and stray temp files older than the retention time, in
- * bounded batches so no statement holds locks for long.
+ * Deletes failed and cancelled outputs, stray temp files, files no video names, and delivered
+ * outbox events, each in bounded batches so no statement holds locks for long.
  */
 export class RetentionService {
-  constructor(
-    private readonly videos: VideoRepository,
-    private readonly storage: FileStorage,
-    private readonly retentionHours: number,
-    private readonly batchSize = 500,
-  ) {}
+  private readonly batchSize: number;
+
+  constructor(private readonly o: RetentionOptions) {
+    this.batchSize = o.batchSize ?? 500;
+  }
 
   async runOnce(now = new Date()): Promise<RetentionReport> {
-    const before = new Date(now.getTime() - this.retentionHours * 3_600_000);
+    const before = new Date(now.getTime() - this.o.retentionHours * 3_600_000);
     let videosDeleted = 0;
     let batches = 0;
     for (;;) {
-      const batch = await this.videos.deleteFailedOutputsBefore(before, this.batchSize);
-      for (const v of batch) if (v.storageKey) await this.storage.remove(v.storageKey).catch(() => {});
+      const batch = await this.o.videos.deleteFailedOutputsBefore(before, this.batchSize);
+      for (const v of batch) if (v.storageKey) await this.o.storage.remove(v.storageKey).catch(() => {});
       videosDeleted += batch.length;
       batches += 1;
       if (batch.length < this.batchSize) break;
     }
-    const tempFilesDeleted = await this.storage.discardTempsOlderThan(before);
-    return { videosDeleted, batches, tempFilesDeleted };
+    const tempFilesDeleted = await this.o.storage.discardTempsOlderThan(before);
+    const orphanFilesDeleted = await this.removeOrphans(new Date(now.getTime() - ORPHAN_GRACE_MS));
+    const outboxBefore = new Date(now.getTime() - this.o.outboxRetentionHours * 3_600_000);
+    let outboxEventsDeleted = 0;
+    for (;;) {
+      const n = await this.o.outbox.deleteDeliveredBefore(outboxBefore, this.batchSize);
+      outboxEventsDeleted += n;
+      if (n < this.batchSize) break;
+    }
+    return { videosDeleted, batches, tempFilesDeleted, orphanFilesDeleted, outboxEventsDeleted };
+  }
+
+  private async removeOrphans(before: Date): Promise<number> {
+    const keys = await this.o.storage.keysOlderThan(before);
+    let removed = 0;
+    for (let i = 0; i < keys.length; i += this.batchSize) {
+      const chunk = keys.slice(i, i + this.batchSize);
+      const referenced = await this.o.videos.referencedKeys(chunk);
+      for (const key of chunk.filter((k) => !referenced.has(k))) {
+        await this.o.storage.remove(key).catch(() => {});
+        removed += 1;
+      }
+    }
+    return removed;
   }
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { extensionForContainer } from '../media/media-info.js';
 import type { ProbeResult } from '../media/probe.js';
+import { videoEvent } from '../core/events.js';
+import type { UnitOfWork } from '../core/ports.js';
 import { DomainError } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
-import type { VideoRepository } from '../repositories/video.repository.js';
 import type { FileStorage } from '../storage/file-storage.js';
 import { toProbedMetadata } from './media-metadata.js';
-import type { Notifier } from './notifier.js';
 
 export type ProbeMedia = (file: string) => Promise<ProbeResult>;
 
@@ -18,10 +18,9 @@ export interface ReceivedFile {
 /** Turns a file multer has streamed to tmp/ into a probed, stored video — or removes it and says why. */
 export class UploadService {
   constructor(
-    private readonly videos: VideoRepository,
+    private readonly uow: UnitOfWork,
     private readonly storage: FileStorage,
     private readonly probe: ProbeMedia,
-    private readonly notify: Notifier,
   ) {}
 
   async accept(file: ReceivedFile): Promise<Video> {
@@ -35,17 +34,20 @@ export class UploadService {
       const key = `${id}.${extensionForContainer(result.info.container)}`;
       await this.storage.moveIntoPlace(file.tempPath, key);
       stored = key;
-      const video = await this.videos.insert({
-        id,
-        kind: 'upload',
-        status: 'ready',
-        originalName: file.originalName,
-        storageKey: key,
-        sourceJobId: null,
-        metadata: toProbedMetadata(result.info),
+      const video = await this.uow.run(async ({ videos, outbox }) => {
+        const v = await videos.insert({
+          id,
+          kind: 'upload',
+          status: 'ready',
+          originalName: file.originalName,
+          storageKey: key,
+          sourceJobId: null,
+          metadata: toProbedMetadata(result.info),
+        });
+        await outbox.append([videoEvent('video.created', v)]);
+        return v;
       });
       stored = undefined;
-      this.notify.videos([video]);
       return video;
     } finally {
       await this.storage.discardTemp(file.tempPath);

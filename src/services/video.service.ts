@@ -1,38 +1,38 @@
-import type { Sql } from '../db/sql-client.js';
+import { videoEvent } from '../core/events.js';
+import type { UnitOfWork, VideoListFilter } from '../core/ports.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
-import { JobRepository } from '../repositories/job.repository.js';
-import { VideoRepository, type VideoListFilter } from '../repositories/video.repository.js';
 import type { FileStorage } from '../storage/file-storage.js';
 
 /** Video queries and deletion. */
 export class VideoService {
   constructor(
-    private readonly sql: Sql,
-    private readonly videos: VideoRepository,
+    private readonly uow: UnitOfWork,
     private readonly storage: FileStorage,
   ) {}
 
   async get(id: string): Promise<Video> {
-    const video = await this.videos.findById(id);
+    const video = await this.uow.read.videos.findById(id);
     if (!video) throw notFound(`Video ${id} does not exist.`);
     return video;
   }
 
   list(filter: VideoListFilter) {
-    return this.videos.list(filter);
+    return this.uow.read.videos.list(filter);
   }
 
   async delete(id: string): Promise<void> {
-    const deleted = await this.sql.begin(async (tx) => {
-      const video = await new VideoRepository(tx).lockById(id);
+    const deleted = await this.uow.run(async ({ videos, jobs, outbox }) => {
+      const video = await videos.lockById(id);
       if (!video) throw notFound(`Video ${id} does not exist.`);
-      const busy = await new JobRepository(tx).findUnfinishedTouchingVideo(id);
+      const busy = await jobs.findUnfinishedTouchingVideo(id);
       if (busy.length > 0) {
         const j = busy[0]!;
         throw conflict(`Video ${id} is in use by job ${j.id}, which is ${j.status}.`);
       }
-      return new VideoRepository(tx).delete(id);
+      const gone = await videos.delete(id);
+      if (gone) await outbox.append([videoEvent('video.deleted', gone)]);
+      return gone;
     });
     if (deleted?.storageKey) await this.storage.remove(deleted.storageKey);
   }

@@ -34,15 +34,17 @@ export class FileStorage {
     return path.join(this.tmpDir, `${randomUUID()}${suffix}`);
   }
 
-  /** A temp path named after the job, so a later attempt can remove what a crashed one left. */
-  jobTempPath(jobId: string, suffix: string): string {
-    return path.join(this.tmpDir, `job-${jobId}.${randomUUID().slice(0, 8)}.${suffix}`);
+  /** A temp path named after the job and attempt, so a later attempt can remove what a crashed one left. */
+  jobTempPath(jobId: string, attempt: number, suffix: string): string {
+    return path.join(this.tmpDir, `job-${jobId}.${attempt}.${randomUUID().slice(0, 8)}.${suffix}`);
   }
 
-  async discardJobTemps(jobId: string): Promise<void> {
+  /** Removes the temp files of the job's attempts before `attempt` (never a later one's). */
+  async discardEarlierJobTemps(jobId: string, attempt: number): Promise<void> {
     const prefix = `job-${jobId}.`;
     const names = await readdir(this.tmpDir).catch(() => [] as string[]);
-    await Promise.all(names.filter((n) => n.startsWith(prefix)).map((n) => unlink(path.join(this.tmpDir, n)).catch(() => {})));
+    const earlier = names.filter((n) => n.startsWith(prefix) && Number(n.slice(prefix.length).split('.')[0]) < attempt);
+    await Promise.all(earlier.map((n) => unlink(path.join(this.tmpDir, n)).catch(() => {})));
   }
 
   pathOf(key: string): string {
@@ -78,6 +80,16 @@ export class FileStorage {
   async discardTemp(file: string | undefined): Promise<void> {
     if (!file) return;
     await unlink(file).catch(() => {});
+  }
+
+  /** Keys of stored files not touched since `before`. */
+  async keysOlderThan(before: Date): Promise<string[]> {
+    const keys: string[] = [];
+    for (const name of await readdir(this.videosDir).catch(() => [] as string[])) {
+      const s = await stat(path.join(this.videosDir, name)).catch(() => undefined);
+      if (s?.isFile() && s.mtimeMs < before.getTime() && SAFE_KEY.test(name)) keys.push(name);
+    }
+    return keys;
   }
 
   /** Removes temp files not touched since `before` (left by crashes); returns how many. */

@@ -34,7 +34,7 @@ describe('a hung FFmpeg', () => {
   it('when FFmpeg reports no progress for JOB_STALL_TIMEOUT_MS, then the watchdog stops it and the job fails saying so, and can be retried', async () => {
     const v = await upload(h, await makeClip(media, { durationSec: 2, width: 160, height: 120, fps: 25, audio: true }));
     const job = await trim(h, v.id, { start: 0, end: 1 });
-    const worker = startWorker({ ...h.config, ffmpegPath: hungFfmpeg, jobStallTimeoutMs: 1_500 }, h.infra, h.redisUrl, h.logger, { concurrency: 1, cancelPollMs: 250 });
+    const worker = startWorker({ ...h.config, ffmpegPath: hungFfmpeg, jobStallTimeoutMs: 1_500 }, h.infra, h.redisUrl, h.logger, { concurrency: 1, heartbeatMs: 250 });
     try {
       await run(h);
       const failed = await waitForJob(h, job.id, ['failed', 'completed'], 20_000);
@@ -45,7 +45,7 @@ describe('a hung FFmpeg', () => {
     } finally {
       await worker.close(1_000);
     }
-    const healthy = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, cancelPollMs: 250 });
+    const healthy = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, heartbeatMs: 250 });
     try {
       const retried = await h.api.post(`/api/jobs/${job.id}/retry`);
       expect(retried.status).toBe(202);
@@ -62,7 +62,7 @@ describe('a job that runs too long', () => {
     const job = await trim(h, v.id, { start: 0, end: 1 });
     const worker = startWorker({ ...h.config, ffmpegPath: endlessFfmpeg }, h.infra, h.redisUrl, h.logger, {
       concurrency: 1,
-      cancelPollMs: 250,
+      heartbeatMs: 250,
       timeLimitFactor: 2,
       timeLimitFloorMs: 500,
     });

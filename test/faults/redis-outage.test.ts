@@ -65,7 +65,7 @@ describe('Redis outages', () => {
     }
     expect(status).toBe(202);
     expect((await h.api.get('/readyz')).status).toBe(200);
-    const worker = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, cancelPollMs: 250 });
+    const worker = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, heartbeatMs: 250 });
     try {
       expect((await waitForJob(h, job.id)).status).toBe('completed');
     } finally {
@@ -83,7 +83,7 @@ describe('Redis outages', () => {
     await redis.down();
     await redis.up();
     const backAt = Date.now();
-    const worker = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, cancelPollMs: 250, reconcileIntervalMs: 1_000 });
+    const worker = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, heartbeatMs: 250, reconcileIntervalMs: 1_000 });
     try {
       const first = await waitForJob(h, jobs[0]!.id, ['in_progress', 'completed'], 20_000);
       const resumedMs = Date.now() - backAt;
@@ -99,7 +99,7 @@ describe('Redis outages', () => {
   });
 
   it('when Redis is flushed while a worker runs, then the periodic reconcile recovers the queued jobs', async () => {
-    const worker = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, cancelPollMs: 250, reconcileIntervalMs: 1_000 });
+    const worker = startWorker(h.config, h.infra, h.redisUrl, h.logger, { concurrency: 1, heartbeatMs: 250, reconcileIntervalMs: 1_000 });
     try {
       // MPEG-4 Part 2 cannot be smart-cut: the trim re-encodes, so the job runs for seconds.
       const long = await upload(h, await makeClip(media, { name: 'long', durationSec: 12, width: 640, height: 360, fps: 30, audio: true, codec: 'mpeg4' }));

@@ -3,7 +3,6 @@
  * that is removed in afterAll.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -36,6 +35,7 @@ import {
   probeJson,
 } from '../helpers/media.js';
 import { mustProbe } from '../helpers/media.js';
+import { isRunning } from '../helpers/processes.js';
 
 let dir: string;
 let n = 0;
@@ -54,20 +54,6 @@ function streamOf(json: any, type: 'video' | 'audio'): any {
   return (json.streams as any[]).find((s) => s.codec_type === type);
 }
 
-/** True while the process runs; a zombie (killed, orphaned, not yet reaped by init) counts as gone. */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
 
 // Colour i is shown from i seconds on; keyframes only at 0, 2, 4 s.
 const STEPS = ['red', 'green', 'blue', 'white', 'yellow', 'magenta'];
@@ -253,7 +239,7 @@ describe('runFfmpeg', { timeout: 30_000 }, () => {
     });
     await new Promise((r) => setTimeout(r, 700));
     expect(pid).toBeGreaterThan(0);
-    expect(pidAlive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     controller.abort();
     const err = await run.then(
       () => null,
@@ -261,7 +247,7 @@ describe('runFfmpeg', { timeout: 30_000 }, () => {
     );
     expect(err).toBeInstanceOf(FfmpegError);
     expect((err as FfmpegError).aborted).toBe(true);
-    expect(pidAlive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
     expect(progress).not.toContain(100);
     expect(liveProcessCount()).toBe(0);
   });
@@ -320,8 +306,8 @@ describe('runFfmpeg', { timeout: 30_000 }, () => {
     const pid = Number.parseInt(stdout.trim(), 10);
     expect(pid).toBeGreaterThan(0);
     // SIGKILL is delivered asynchronously; give the kernel a moment to reap it.
-    for (let i = 0; i < 20 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    expect(pidAlive(pid)).toBe(false);
+    for (let i = 0; i < 20 && isRunning(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(isRunning(pid)).toBe(false);
   });
 });
 

@@ -59,11 +59,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, 'test');
-  const infra = await openInfrastructure(config, { databaseUrl, redisUrl });
-  const deps = await buildAppDeps(config, infra, logger, redisUrl);
+  const infra = await openInfrastructure(config, { databaseUrl, redisUrl }, logger);
+  const deps = await buildAppDeps(config, infra, logger);
   const app = buildApp(deps);
   const workerOpts = typeof opts.worker === 'object' ? opts.worker : {};
-  const worker = opts.worker === false ? undefined : startWorker(config, infra, redisUrl, logger, { cancelPollMs: 250, ...workerOpts });
+  const worker = opts.worker === false ? undefined : startWorker(config, infra, redisUrl, logger, { heartbeatMs: 250, ...workerOpts });
   return {
     config,
     infra,

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, trim, upload } from '../helpers/api-flow.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
-import { VideoRepository } from '../../src/repositories/video.repository.js';
 import { RetentionService } from '../../src/services/retention.service.js';
 
 let h: Harness;
@@ -44,8 +43,15 @@ describe('retention', () => {
     const threeHoursAgo = new Date(Date.now() - 3 * 3_600_000);
     await utimes(strayOld, threeHoursAgo, threeHoursAgo);
 
-    const report = await new RetentionService(new VideoRepository(h.infra.sql), h.infra.storage, 2, 2).runOnce();
-    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1 });
+    const report = await new RetentionService({
+      videos: h.infra.uow.read.videos,
+      outbox: h.infra.outbox,
+      storage: h.infra.storage,
+      retentionHours: 2,
+      outboxRetentionHours: 2,
+      batchSize: 2,
+    }).runOnce();
+    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1, orphanFilesDeleted: 0, outboxEventsDeleted: 0 });
     for (const id of old) expect((await h.api.get(`/api/videos/${id}`)).status).toBe(404);
     expect((await h.api.get(`/api/videos/${recent.outputVideoId}`)).body.status).toBe('failed');
     expect((await h.api.get(`/api/videos/${v.id}`)).status).toBe(200);

@@ -136,4 +136,14 @@ describe('API_KEY', () => {
     expect((await secured.api.get('/healthz')).status).toBe(200);
     expect((await secured.api.get('/readyz')).status).toBe(200);
   });
+
+  it('when set, then the OpenAPI document is open and declares the bearer token on /api routes only', async () => {
+    const res = await secured.api.get('/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.security).toEqual([{ bearer: [] }]);
+    expect(res.body.paths['/api/openapi.json'].get.security).toEqual([]);
+    expect(res.body.paths['/healthz'].get.security).toEqual([]);
+    expect(res.body.paths['/api/videos'].get.security).toBeUndefined();
+    expect(res.body.paths['/api/videos'].get.responses['401'].content['application/problem+json']).toBeTruthy();
+  });
 });

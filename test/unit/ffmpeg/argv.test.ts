@@ -12,6 +12,7 @@ import {
   parseFraction,
   pathArg,
 } from '../../../src/media/argv.js';
+import { MediaInputError } from '../../../src/media/errors.js';
 import { extensionForContainer, muxerForContainer, type MediaInfo } from '../../../src/media/media-info.js';
 
 const PREFIX = ['-hide_banner', '-nostdin', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats'];
@@ -61,10 +62,10 @@ describe('formatSeconds', () => {
   });
 
   it('rejects negative and non-finite numbers', () => {
-    expect(() => formatSeconds(-1)).toThrow(RangeError);
-    expect(() => formatSeconds(Number.NaN)).toThrow(RangeError);
-    expect(() => formatSeconds(Number.POSITIVE_INFINITY)).toThrow(RangeError);
-    expect(() => formatSeconds(1e300)).toThrow(RangeError);
+    expect(() => formatSeconds(-1)).toThrow(MediaInputError);
+    expect(() => formatSeconds(Number.NaN)).toThrow(MediaInputError);
+    expect(() => formatSeconds(Number.POSITIVE_INFINITY)).toThrow(MediaInputError);
+    expect(() => formatSeconds(1e300)).toThrow(MediaInputError);
   });
 });
 
@@ -80,10 +81,10 @@ describe('frame rates', () => {
   });
 
   it('rejects impossible fps', () => {
-    expect(() => frameRateFraction(0)).toThrow(RangeError);
-    expect(() => frameRateFraction(-25)).toThrow(RangeError);
-    expect(() => frameRateFraction(Number.NaN)).toThrow(RangeError);
-    expect(() => frameRateFraction(90000)).toThrow(RangeError);
+    expect(() => frameRateFraction(0)).toThrow(MediaInputError);
+    expect(() => frameRateFraction(-25)).toThrow(MediaInputError);
+    expect(() => frameRateFraction(Number.NaN)).toThrow(MediaInputError);
+    expect(() => frameRateFraction(90000)).toThrow(MediaInputError);
   });
 
   it('parses ffprobe fractions', () => {
@@ -97,12 +98,28 @@ describe('frame rates', () => {
   });
 });
 
+describe('MediaInputError', () => {
+  it('when an input check fails, then the error says so by class and name, and is no RangeError a crash handler would take', () => {
+    let caught: unknown;
+    try {
+      buildCopyTrimArgs({ input: '/a', output: '/b', start: 2, end: 1, muxer: 'mp4' });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(MediaInputError);
+    expect(caught).toBeInstanceOf(Error);
+    expect(caught).not.toBeInstanceOf(RangeError);
+    expect((caught as Error).name).toBe('MediaInputError');
+    expect((caught as Error).message).toMatch(/end \(1\) must be greater than start \(2\)/);
+  });
+});
+
 describe('pathArg', () => {
   it('keeps absolute paths and protects relative ones with file:', () => {
     expect(pathArg('/data/in.mp4')).toBe('/data/in.mp4');
     expect(pathArg('-evil.mp4')).toBe('file:-evil.mp4');
     expect(pathArg('http:x')).toBe('file:http:x');
-    expect(() => pathArg('')).toThrow(TypeError);
+    expect(() => pathArg('')).toThrow(MediaInputError);
   });
 });
 
@@ -157,13 +174,14 @@ describe('buildAccurateTrimArgs', () => {
 
   it('validates its numbers', () => {
     const base = { input: '/a.mp4', output: '/b.tmp', hasAudio: true, fps: 25 };
-    expect(() => buildAccurateTrimArgs({ ...base, start: 2, end: 2 })).toThrow(RangeError);
-    expect(() => buildAccurateTrimArgs({ ...base, start: 3, end: 1 })).toThrow(RangeError);
-    expect(() => buildAccurateTrimArgs({ ...base, start: -1, end: 1 })).toThrow(RangeError);
-    expect(() => buildAccurateTrimArgs({ ...base, start: Number.NaN, end: 1 })).toThrow(RangeError);
-    expect(() => buildAccurateTrimArgs({ ...base, start: 0, end: 1, fps: Number.POSITIVE_INFINITY })).toThrow(RangeError);
+    expect(() => buildAccurateTrimArgs({ ...base, start: 2, end: 2 })).toThrow(MediaInputError);
+    expect(() => buildAccurateTrimArgs({ ...base, start: 3, end: 1 })).toThrow(MediaInputError);
+    expect(() => buildAccurateTrimArgs({ ...base, start: -1, end: 1 })).toThrow(MediaInputError);
+    expect(() => buildAccurateTrimArgs({ ...base, start: Number.NaN, end: 1 })).toThrow(MediaInputError);
+    expect(() => buildAccurateTrimArgs({ ...base, start: 0, end: 1, fps: Number.POSITIVE_INFINITY })).toThrow(MediaInputError);
     // 3.01 … 3.03 contains no frame of a 25 fps grid (3.00, 3.04)
     expect(() => buildAccurateTrimArgs({ ...base, start: 3.01, end: 3.03 })).toThrow(/no frame/);
+    expect(() => buildAccurateTrimArgs({ ...base, start: 3.01, end: 3.03 })).toThrow(MediaInputError);
   });
 });
 
@@ -187,8 +205,8 @@ describe('buildCopyTrimArgs', () => {
     const args = buildCopyTrimArgs({ input: '/in/a.mkv', output: '/out/x.tmp', start: 0, end: 1, muxer: 'matroska' });
     expect(args).not.toContain('-movflags');
     expect(args.slice(-3)).toEqual(['-f', 'matroska', '/out/x.tmp']);
-    expect(() => buildCopyTrimArgs({ input: '/a', output: '/b', start: 0, end: 1, muxer: 'mp4 -i x' })).toThrow(TypeError);
-    expect(() => buildCopyTrimArgs({ input: '/a', output: '/b', start: 1, end: 1, muxer: 'mp4' })).toThrow(RangeError);
+    expect(() => buildCopyTrimArgs({ input: '/a', output: '/b', start: 0, end: 1, muxer: 'mp4 -i x' })).toThrow(MediaInputError);
+    expect(() => buildCopyTrimArgs({ input: '/a', output: '/b', start: 1, end: 1, muxer: 'mp4' })).toThrow(MediaInputError);
   });
 });
 
@@ -204,8 +222,8 @@ describe('concat list and copy concat', () => {
   });
 
   it('rejects line breaks and empty lists, resolves relative paths', () => {
-    expect(() => buildConcatList(['/data/a\nfile /etc/passwd'])).toThrow(TypeError);
-    expect(() => buildConcatList([])).toThrow(RangeError);
+    expect(() => buildConcatList(['/data/a\nfile /etc/passwd'])).toThrow(MediaInputError);
+    expect(() => buildConcatList([])).toThrow(MediaInputError);
     expect(buildConcatList(['rel.mp4'])).toBe(`ffconcat version 1.0\nfile '${process.cwd()}/rel.mp4'\n`);
   });
 
@@ -347,13 +365,13 @@ describe('buildConcatFilterArgs', () => {
   });
 
   it('rejects empty and invalid inputs', () => {
-    expect(() => buildConcatFilterArgs({ inputs: [], output: '/o' })).toThrow(RangeError);
+    expect(() => buildConcatFilterArgs({ inputs: [], output: '/o' })).toThrow(MediaInputError);
     expect(() =>
       buildConcatFilterArgs({ inputs: [{ path: '/a', info: info({ durationSec: Number.NaN }) }], output: '/o' }),
-    ).toThrow(RangeError);
+    ).toThrow(MediaInputError);
     expect(() =>
       buildConcatFilterArgs({ inputs: [{ path: '/a', info: info({ video: { width: 0 } }) }], output: '/o' }),
-    ).toThrow(RangeError);
+    ).toThrow(MediaInputError);
   });
 });
 

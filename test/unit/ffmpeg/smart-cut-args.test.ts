@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMON_ARGS } from '../../../src/media/argv.js';
+import { MediaInputError } from '../../../src/media/errors.js';
 import {
   buildPacketProbeArgs,
   buildSmartCutConcatList,
@@ -235,6 +236,19 @@ describe('smart cut argv', () => {
     );
     // A copy to the end of the file has no outpoint.
     expect(buildSmartCutConcatList([{ path: '/src/in.mp4', duration: 3, inpoint: 4 }])).toBe("ffconcat version 1.0\nfile '/src/in.mp4'\ninpoint 4.000000\n");
+  });
+
+  it('when a builder is given what it cannot use, then it throws a MediaInputError', () => {
+    const encode = { input: '/in.mp4', output: '/t.mp4', seekTo: 1, frames: 1, stream: STREAM, dtsShiftTicks: 0 };
+    expect(() => buildSmartCutEncodeArgs({ ...encode, frames: 0 })).toThrow(MediaInputError);
+    expect(() => buildSmartCutEncodeArgs({ ...encode, trackId: -1 })).toThrow(MediaInputError);
+    expect(() => buildSmartCutEncodeArgs({ ...encode, dtsShiftTicks: 0.5 })).toThrow(MediaInputError);
+    expect(() => buildSmartCutEncodeArgs({ ...encode, seekTo: -1 })).toThrow(MediaInputError);
+    expect(() => buildSmartCutConcatList([])).toThrow(MediaInputError);
+    expect(() => buildSmartCutConcatList([{ path: '/t/a.mp4', duration: 1 }], 0)).toThrow(MediaInputError);
+    expect(() => buildSmartCutConcatList([{ path: '/t/a\nfile /etc/passwd', duration: 1 }])).toThrow(MediaInputError);
+    const join = { listFile: '/t/l.ffconcat', input: '/in.mp4', output: '/out.mp4', stream: STREAM };
+    expect(() => buildSmartCutJoinArgs({ ...join, audio: { mode: 'copy', seekTo: 1, readFor: 1, leadTicks: -1 } })).toThrow(MediaInputError);
   });
 
   it('when listed, then every piece but the last carries its duration', () => {

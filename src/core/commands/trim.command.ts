@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { validation } from '../../domain/errors.js';
+import { TRIM_MODES } from '../../domain/job.js';
+import { framesInRange } from '../../media/argv.js';
+import type { CommandType } from './command.js';
+
+// ffprobe durations are rounded to microseconds; an end equal to the duration must pass.
+const DURATION_TOLERANCE_SEC = 0.0005;
+
+const TrimParams = z
+  .object({ start: z.number().finite().min(0), end: z.number().finite(), mode: z.enum(TRIM_MODES) })
+  .refine((p) => p.end > p.start, { message: 'end must be greater than start', path: ['end'] });
+
+export const trimCommand: CommandType<'trim'> = {
+  type: 'trim',
+  params: TrimParams,
+  outputKind: 'trim',
+  inputs: { min: 1, max: 1 },
+  validate(params, [input]) {
+    if (!input || input.status !== 'ready' || input.durationSec === null) return;
+    if (params.end > input.durationSec + DURATION_TOLERANCE_SEC) {
+      throw validation(`end (${params.end}) is beyond the duration of video ${input.id} (${input.durationSec} s).`, { field: 'end' });
+    }
+    // A copy trim snaps to keyframes and always keeps something; an accurate one keeps the frames in the range.
+    if (params.mode === 'accurate' && input.fps && framesInRange(params.start, Math.min(params.end, input.durationSec), input.fps) < 1) {
+      throw validation(`The range ${params.start}..${params.end} s holds no frame of video ${input.id} (${input.fps} fps); make it at least one frame long.`, {
+        field: 'end',
+      });
+    }
+  },
+  expectedDurationSec: (params) => params.end - params.start,
+};

@@ -1,0 +1,23 @@
+import { toJobResource, toVideoResource } from '../domain/representation.js';
+import type { Job } from '../domain/job.js';
+import type { Video } from '../domain/video.js';
+import type { EventType, NewEvent } from './ports.js';
+
+type JobEventType = Extract<EventType, `job.${string}`>;
+type VideoEventType = Extract<EventType, `video.${string}`>;
+
+/** The event announcing a job change; its payload is the Job as the API returns it. */
+export function jobEvent(type: JobEventType, job: Job): NewEvent {
+  return { type, subject: 'job', subjectId: job.id, seq: job.eventSeq, payload: toJobResource(job), dispatch: type === 'job.runnable' };
+}
+
+export function videoEvent(type: VideoEventType, video: Video): NewEvent {
+  return { type, subject: 'video', subjectId: video.id, seq: video.eventSeq, payload: toVideoResource(video), dispatch: false };
+}
+
+/** The video event that a status change of an output means. */
+export function videoStatusEvent(video: Video): NewEvent {
+  const type: VideoEventType =
+    video.status === 'ready' ? 'video.ready' : video.status === 'failed' ? 'video.failed' : video.status === 'processing' ? 'video.processing' : 'video.created';
+  return videoEvent(type, video);
+}

@@ -1,0 +1,151 @@
+import type { Job, JobStatus, JobType } from '../domain/job.js';
+import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
+
+/**
+ * What the core and the services need from storage, as ports: PostgreSQL implements them in
+ * src/repositories, the unit tests in memory. Every status change is one guarded update; an empty
+ * result means another actor got there first (or the caller's execution is stale).
+ */
+
+export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'>;
+
+export interface JobListFilter {
+  status?: JobStatus;
+  type?: JobType;
+  limit: number;
+  offset: number;
+}
+
+/** The execution that owns a running job: its claim's attempt number is the fencing token. */
+export interface Fence {
+  jobId: string;
+  token: number;
+}
+
+export interface JobStore {
+  insert(j: NewJob): Promise<Job>;
+  findById(id: string): Promise<Job | undefined>;
+  findByIds(ids: readonly string[]): Promise<Job[]>;
+  list(f: JobListFilter): Promise<{ items: Job[]; total: number }>;
+  countByStatus(): Promise<Record<string, number>>;
+  /** Locks the rows for update, in id order (one order everywhere, so two callers never deadlock on them). */
+  lock(ids: readonly string[]): Promise<Job[]>;
+  /** Locks rows a decision rests on (dependencies) for share, in id order: waits for a change in flight. */
+  lockShared(ids: readonly string[]): Promise<Job[]>;
+  /** Up to `limit` pending jobs after `afterId` in id order, locked (waiting for other lockers). */
+  lockPendingBatch(afterId: string | null, limit: number): Promise<Job[]>;
+
+  markQueued(ids: readonly string[]): Promise<Job[]>;
+  /** failed → queued as a fresh run (progress, error, timestamps cleared; a new attempt budget). */
+  requeueFailed(ids: readonly string[]): Promise<Job[]>;
+  /**
+   * queued (with every dependency completed), or in_progress whose lease has lapsed → in_progress,
+   * attempts + 1, leased for `leaseMs`. The returned row's `attempts` is the new execution's token.
+   */
+  claim(id: string, leaseMs: number): Promise<Job | undefined>;
+  /** Renews the lease; false when the fence no longer holds (cancelled, finished or taken over). */
+  renewLease(f: Fence, leaseMs: number): Promise<boolean>;
+  /** Ends the lease at once (a shutdown hands the job back), so the next delivery need not wait. */
+  releaseLease(f: Fence): Promise<void>;
+  updateProgress(f: Fence, percent: number): Promise<Job | undefined>;
+  recordAttemptError(f: Fence, error: string): Promise<Job | undefined>;
+  complete(f: Fence, method: string): Promise<Job | undefined>;
+  /** Fails an owned running job (fenced). */
+  failOwned(f: Fence, error: string): Promise<Job | undefined>;
+  /** Fails jobs that no execution owns (queued ones whose input can never be produced). */
+  failUnowned(ids: readonly string[], error: string): Promise<Job[]>;
+  cancel(ids: readonly string[]): Promise<Job[]>;
+
+  dependantsTransitive(ids: readonly string[]): Promise<Job[]>;
+  dependenciesTransitive(ids: readonly string[]): Promise<Job[]>;
+  /** Queued jobs that depend directly on any of `ids`. */
+  queuedDependants(ids: readonly string[]): Promise<Job[]>;
+  findUnfinishedTouchingVideo(videoId: string): Promise<Job[]>;
+  /**
+   * Jobs the queue should hold, by id after `afterId`: queued ones whose dependencies have all
+   * completed, and running ones whose lease has lapsed (their worker is gone).
+   */
+  findReconcilable(afterId: string | null, limit: number): Promise<Job[]>;
+  /** Queued jobs with a failed, cancelled or missing dependency: they can never run. */
+  findQueuedBlocked(limit: number): Promise<Job[]>;
+}
+
+export interface NewVideo {
+  id: string;
+  kind: VideoKind;
+  status: VideoStatus;
+  originalName: string | null;
+  storageKey: string | null;
+  sourceJobId: string | null;
+  metadata: ProbedMetadata | null;
+}
+
+export interface VideoListFilter {
+  kind?: VideoKind;
+  status?: VideoStatus;
+  limit: number;
+  offset: number;
+}
+
+export interface VideoStore {
+  insert(v: NewVideo): Promise<Video>;
+  findById(id: string): Promise<Video | undefined>;
+  findByIds(ids: readonly string[]): Promise<Video[]>;
+  list(f: VideoListFilter): Promise<{ items: Video[]; total: number }>;
+  /** Inputs of a command being recorded: a concurrent delete waits until the command is in. */
+  lockSharedByIds(ids: readonly string[]): Promise<Video[]>;
+  lockById(id: string): Promise<Video | undefined>;
+  setStatus(ids: readonly string[], from: readonly VideoStatus[], to: VideoStatus): Promise<Video[]>;
+  markReady(id: string, storageKey: string, m: ProbedMetadata): Promise<Video | undefined>;
+  delete(id: string): Promise<Video | undefined>;
+  deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]>;
+  /** Which of `keys` a video record holds. */
+  referencedKeys(keys: readonly string[]): Promise<Set<string>>;
+}
+
+export const EVENT_TYPES = [
+  'job.created',
+  'job.queued',
+  'job.started',
+  'job.progress',
+  'job.attempt_failed',
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+  'video.created',
+  'video.processing',
+  'video.ready',
+  'video.failed',
+  'video.deleted',
+  // Internal: a job became runnable; the relay hands it to the queue.
+  'job.runnable',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface NewEvent {
+  type: EventType;
+  subject: 'job' | 'video';
+  subjectId: string;
+  /** The subject's own sequence number: its `eventSeq` after the change. */
+  seq: number;
+  payload: Record<string, unknown>;
+  /** True when the relay must hand the event over (the queue hand-off). */
+  dispatch: boolean;
+}
+
+export interface OutboxStore {
+  append(events: readonly NewEvent[]): Promise<void>;
+}
+
+export interface Stores {
+  jobs: JobStore;
+  videos: VideoStore;
+  outbox: OutboxStore;
+}
+
+/** Runs `work` atomically: every write in it commits together or not at all. */
+export interface UnitOfWork {
+  run<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+  /** The same stores outside a transaction, for reads and single-statement updates. */
+  readonly read: Stores;
+}

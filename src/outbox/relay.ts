@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { JobType } from '../domain/job.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import type { OutboxRepository, OutboxRow } from '../repositories/outbox.repository.js';
+import { Poller } from './poller.js';
+
+export interface RelayOptions {
+  intervalMs?: number;
+  batchSize?: number;
+  /** How long a claimed batch is this relay's before another may take it. */
+  claimMs?: number;
+}
+
+/**
+ * Hands outbox events that need it to their receiver: a runnable job to the queue. Runs in every
+ * process; SKIP LOCKED claims split the rows, so each event is handed over once (and at least once:
+ * a relay that dies holding a claim loses it after claimMs). BullMQ job ids are deterministic, so a
+ * job handed over twice is queued once.
+ */
+export class OutboxRelay {
+  private readonly poller: Poller;
+  private readonly batchSize: number;
+  private readonly claimMs: number;
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly queue: JobQueue,
+    private readonly logger: Logger,
+    opts: RelayOptions = {},
+  ) {
+    this.batchSize = opts.batchSize ?? 100;
+    this.claimMs = opts.claimMs ?? 30_000;
+    this.poller = new Poller(() => this.relayOnce(), opts.intervalMs ?? 200, (err) =>
+      this.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed; will try again'),
+    );
+  }
+
+  /** Hands over everything claimable now; returns how many events it delivered. */
+  async relayOnce(): Promise<number> {
+    let delivered = 0;
+    for (;;) {
+      const rows = await this.outbox.claimDispatchable(this.batchSize, this.claimMs);
+      if (rows.length === 0) return delivered;
+      try {
+        await this.queue.enqueue(rows.filter((r) => r.type === 'job.runnable').map(toEnqueueItem));
+      } catch (err) {
+        await this.outbox.releaseClaims(rows.map((r) => r.id)).catch(() => {});
+        throw err;
+      }
+      await this.outbox.markDispatched(rows.map((r) => r.id));
+      delivered += rows.length;
+      if (rows.length < this.batchSize) return delivered;
+    }
+  }
+
+  start(): void {
+    this.poller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.poller.stop();
+  }
+}
+
+function toEnqueueItem(row: OutboxRow): { id: string; type: JobType } {
+  return { id: row.subjectId, type: row.payload.type as JobType };
+}

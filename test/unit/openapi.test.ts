@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Express } from 'express';
+import { pino } from 'pino';
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import { Metrics } from '../../src/http/metrics.js';
+import { buildOpenApiDocument } from '../../src/http/openapi.js';
+
+type Json = Record<string, any>;
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/**
+ * The app with every service replaced by one that throws: building it touches none of them, and
+ * the requests below stop at the API-key check or reach only the public routes.
+ */
+function appWith(apiKey: string | undefined): Express {
+  const known: Record<string, unknown> = {
+    logger: pino({ level: 'silent' }),
+    apiKey,
+    maxUploadBytes: 1024,
+    minFreeBytes: 0,
+    tmpDir: os.tmpdir(),
+    readiness: [],
+    metrics: new Metrics({ jobCountsByStatus: async () => ({}), queueCounts: async () => ({}) }),
+  };
+  const unused = (dep: string) =>
+    new Proxy({}, { get: (_t, member) => () => { throw new Error(`the route test used ${dep}.${String(member)}`); } });
+  const deps = new Proxy(known, { get: (t, k: string) => (k in t ? t[k] : unused(k)) });
+  return buildApp(deps as unknown as AppDeps);
+}
+
+interface LayerLike {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  handle?: { stack?: LayerLike[] };
+  rawPath?: unknown;
+}
+
+/** "METHOD /path/{param}" for every route registered on the app, walking mounted routers. */
+function appRoutes(app: Express): string[] {
+  const found: string[] = [];
+  const walk = (stack: LayerLike[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+        for (const p of paths) {
+          for (const m of Object.keys(layer.route.methods).filter((m) => m !== '_all')) {
+            found.push(`${m.toUpperCase()} ${(prefix + p).replace(/:(\w+)/g, '{$1}')}`);
+          }
+        }
+      } else if (layer.handle?.stack) {
+        if (typeof layer.rawPath !== 'string') throw new Error(`a router is mounted on a path this test cannot read: ${String(layer.rawPath)}`);
+        walk(layer.handle.stack, prefix + (layer.rawPath === '/' ? '' : layer.rawPath));
+      }
+    }
+  };
+  walk((app.router as unknown as { stack: LayerLike[] }).stack, '');
+  return found.sort();
+}
+
+function documentedOperations(doc: Json): [method: string, path: string, operation: Json][] {
+  return Object.entries<Json>(doc.paths).flatMap(([path, item]) =>
+    Object.entries<Json>(item)
+      .filter(([m]) => METHODS.includes(m))
+      .map(([m, op]) => [m, path, op] as [string, string, Json]),
+  );
+}
+
+const concrete = (path: string) => path.replace(/\{\w+\}/g, randomUUID());
+
+describe('the OpenAPI document', () => {
+  const secured = appWith('k3y');
+
+  it('when compared with the routes the app has, then each documents the other', async () => {
+    const doc = (await request(secured).get('/api/openapi.json')).body as Json;
+    const ops = documentedOperations(doc);
+    // Express answers HEAD with a GET route; a documented HEAD needs that GET.
+    const documented = ops.filter(([m]) => m !== 'head').map(([m, p]) => `${m.toUpperCase()} ${p}`).sort();
+    const served = appRoutes(secured);
+
+    expect(served.length).toBeGreaterThan(10);
+    expect(served.filter((r) => !documented.includes(r)), 'served but not documented').toEqual([]);
+    expect(documented.filter((r) => !served.includes(r)), 'documented but not served').toEqual([]);
+    for (const [, p] of ops.filter(([m]) => m === 'head')) expect(served, `HEAD ${p}`).toContain(`GET ${p}`);
+  });
+
+  it('when API_KEY is set, then each route needs the bearer token exactly where the document says so', async () => {
+    const doc = (await request(secured).get('/api/openapi.json')).body as Json;
+    expect(doc.security).toEqual([{ bearer: [] }]);
+    for (const [method, path, op] of documentedOperations(doc)) {
+      const res = await (request(secured) as unknown as Record<string, (url: string) => request.Test>)[method]!(concrete(path));
+      const needsKey = op.security === undefined;
+      if (needsKey) {
+        expect(op.responses['401'], `${method} ${path} documents 401`).toBeTruthy();
+        expect(res.status, `${method} ${path}`).toBe(401);
+      } else {
+        expect(op.security, `${method} ${path}`).toEqual([]);
+        expect(op.responses['401'], `${method} ${path} documents no 401`).toBeUndefined();
+        expect(res.status, `${method} ${path}`).toBe(200);
+      }
+    }
+    const publicPaths = documentedOperations(doc).filter(([, , op]) => op.security?.length === 0).map(([m, p]) => `${m} ${p}`);
+    expect(publicPaths.sort()).toEqual(['get /api/openapi.json', 'get /healthz', 'get /metrics', 'get /readyz']);
+  });
+
+  it('when API_KEY is not set, then no route declares a security requirement or a 401', async () => {
+    const res = await request(appWith(undefined)).get('/api/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.security).toEqual([]);
+    for (const [method, path, op] of documentedOperations(res.body)) expect(op.responses['401'], `${method} ${path}`).toBeUndefined();
+  });
+
+  it('when built, then every operation has a success status, every error is problem+json and every $ref resolves', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: true }) as Json;
+    expect(doc.openapi).toBe('3.1.0');
+    for (const [method, path, op] of documentedOperations(doc)) {
+      const statuses = Object.keys(op.responses).map(Number);
+      expect(statuses.some((s) => s >= 200 && s < 300), `${method} ${path}`).toBe(true);
+      if (method === 'head') continue;
+      for (const s of statuses.filter((s) => s >= 400)) {
+        expect(Object.keys(op.responses[s].content ?? {}), `${method} ${path} ${s}`).toEqual(['application/problem+json']);
+      }
+    }
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of new Set(refs)) {
+      expect(ref).toMatch(/^#\/components\/schemas\//);
+      expect(doc.components.schemas[ref.split('/').pop()!], ref).toBeTruthy();
+    }
+  });
+
+  it('when the trim route is documented, then its body is the schema the route validates with', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: false }) as Json;
+    const trim = doc.paths['/api/videos/{id}/trim'].post;
+    const body = trim.requestBody.content['application/json'].schema;
+    expect(body.properties.mode.enum).toEqual(['accurate', 'copy']);
+    expect(body.required).toEqual(['start', 'end']);
+    expect(trim.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+    expect(Object.keys(trim.responses)).toEqual(['201', '400', '404', '409', '413', '422', '503']);
+  });
+});

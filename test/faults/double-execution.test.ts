@@ -8,7 +8,8 @@ import { TEST_DATABASE_URL, startHarness, type Harness } from '../helpers/harnes
 import { continueProcesses, psRows, stopTree } from '../helpers/process-tree.js';
 import { envSharing, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
 
-// Short, so that a paused execution loses its lease (and its BullMQ lock) within seconds.
+// Short, so that a paused execution loses its lease within seconds (the BullMQ lock of a worker
+// process is 4 s already, and no variable sets it).
 const LEASE_MS = '3000';
 const FPS = 30;
 const START = 1.5;
@@ -62,7 +63,7 @@ afterAll(async () => {
 
 describe('a job whose worker is paused past its lease', () => {
   it('when another worker takes it over and the first one resumes, then it completes once, exact, and the loser changes nothing', async () => {
-    const env = { ...envSharing(h, TEST_DATABASE_URL), JOB_LEASE_MS: LEASE_MS, JOB_LOCK_MS: LEASE_MS, LOG_LEVEL: 'debug' };
+    const env = { ...envSharing(h, TEST_DATABASE_URL), JOB_LEASE_MS: LEASE_MS };
     // MPEG-4 Part 2 cannot be smart-cut: the accurate trim re-encodes all of it, so it runs for seconds.
     const src = await makeFrameCodedClip(media, { name: 'long', durationSec: 24, fps: FPS, width: 960, height: 540, codec: 'mpeg4' });
     const v = await upload(h, src);
@@ -87,6 +88,7 @@ describe('a job whose worker is paused past its lease', () => {
     expect(taken.attempts).toBeGreaterThanOrEqual(2);
 
     // A resumes while B runs: watch both FFmpegs and the row until the job has ended and A's are gone.
+    const aBeforeResume = ffmpegsOf(job.id).filter((f) => f.ppid === a.child.pid);
     continueProcesses(paused);
     paused = [];
     const resumedAt = Date.now();
@@ -97,20 +99,25 @@ describe('a job whose worker is paused past its lease', () => {
     await until('the job ends and A has no FFmpeg left', 180_000, async () => {
       const now = Date.now();
       const fs = ffmpegsOf(job.id);
+      const sampled = Date.now();
       const aRuns = fs.some((f) => f.ppid === a.child.pid && f.running);
       const bRuns = fs.some((f) => f.ppid === b.child.pid && f.running);
       if (aRuns && bRuns) overlapMs += now - last;
       last = now;
-      if (aGoneMs < 0 && !fs.some((f) => f.ppid === a.child.pid)) aGoneMs = now - resumedAt;
+      // An upper bound: by the end of the first ps that no longer lists it.
+      if (aGoneMs < 0 && !fs.some((f) => f.ppid === a.child.pid)) aGoneMs = sampled - resumedAt;
       const row = (await h.api.get(`/api/jobs/${job.id}`)).body;
       seen.push({ status: row.status, attempts: row.attempts, progress: row.progress });
       return aGoneMs >= 0 && ['completed', 'failed', 'cancelled'].includes(row.status) ? true : undefined;
     });
     console.log(
       `double execution: A paused with its FFmpeg; B took the job over after ${takenOverMs} ms (lease ${LEASE_MS} ms); ` +
-        `A resumed and its FFmpeg was gone ${aGoneMs} ms later; A and B ran FFmpeg at once for ${overlapMs} ms ` +
-        `(execution tokens A ${aExec.token}, B ${bExec.token})`,
+        `A resumed and its FFmpeg was gone within ${aGoneMs} ms; A and B ran FFmpeg at once for ${overlapMs} ms ` +
+        `(execution tokens A ${aExec.token}, B ${bExec.token}; A's FFmpeg just before the resume: ${aBeforeResume.map((f) => `${f.pid} ${f.running ? 'running' : 'stopped'}`).join(', ') || 'none'})`,
     );
+
+    const aLines = a.logs.filter((l) => l.jobId === job.id || JSON.stringify(l).includes(job.id)).map((l) => `${l.msg}${l.outcome ? ` (${l.outcome})` : ''}`);
+    console.log(`worker A logged about the job: ${aLines.join('; ') || 'nothing'}`);
 
     // Once: completed by the winner, and what A did after waking up changed nothing.
     const done = await waitForJob(h, job.id, undefined, 10_000);
@@ -125,11 +132,11 @@ describe('a job whose worker is paused past its lease', () => {
     // The files: A's temps go, nothing is left in tmp/, videos/ holds exactly the ready videos' keys.
     const tmp = path.join(h.storageDir, 'tmp');
     await until('tmp/ is empty', 20_000, async () => ((await readdir(tmp)).length === 0 ? true : undefined));
-    const rows = await h.infra.sql<{ id: string; status: string; storage_key: string | null }[]>`SELECT id, status, storage_key FROM videos`;
+    const rows = await h.infra.sql<{ id: string; status: string; storageKey: string | null }[]>`SELECT id, status, storage_key FROM videos`;
     const out = rows.find((r) => r.id === job.outputVideoId)!;
     expect(out.status).toBe('ready');
-    expect(out.storage_key).toMatch(new RegExp(`^${job.outputVideoId}\\.${winnerAttempt}\\.`));
-    const readyKeys = rows.filter((r) => r.status === 'ready').map((r) => r.storage_key).sort();
+    expect(out.storageKey).toMatch(new RegExp(`^${job.outputVideoId}\\.${winnerAttempt}\\.`));
+    const readyKeys = rows.filter((r) => r.status === 'ready').map((r) => r.storageKey).sort();
     expect((await readdir(path.join(h.storageDir, 'videos'))).sort()).toEqual(readyKeys);
 
     const outbox = await h.infra.sql<{ exists: boolean }[]>`SELECT to_regclass('outbox') IS NOT NULL AS exists`;

@@ -149,6 +149,7 @@ async function main(): Promise<number> {
   if (v.videosMissing.length) violations.push(`${v.videosMissing.length} ready videos without their file: ${v.videosMissing.slice(0, 10).join(', ')}`);
   if (v.inconsistent.length) violations.push(`${v.inconsistent.length} jobs whose output video disagrees with them: ${v.inconsistent.slice(0, 5).map((i) => `${i.jobId} ${i.what}`).join('; ')}`);
   if (v.exactness.failures.length) violations.push(`${v.exactness.failures.length} completed outputs not exact`);
+  if (v.outbox.completedTwice.length) violations.push(`${v.outbox.completedTwice.length} jobs announced completed more than once: ${v.outbox.completedTwice.slice(0, 5).map((t) => `${t.jobId} ×${t.times}`).join(', ')}`);
   if (v.inputErrorRetried.length) violations.push(`${v.inputErrorRetried.length} input errors retried as crashes: ${v.inputErrorRetried.slice(0, 5).join(', ')}`);
 
   const faultCount = (k: FaultKind) => faults.count(k);
@@ -186,13 +187,14 @@ async function main(): Promise<number> {
       episodes: sampler.episodes.map((e) => ({ jobId: e.jobId, atSec: round1((e.from - started) / 1000), seconds: round1(e.seconds), executions: e.executions, workers: e.workers })),
     },
     takeover: takeovers,
-    strayFiles: { tmpAtDrain, tmpAfter5s: v.tmpFiles, videosUnreferenced: v.videosUnreferenced, videosMissing: v.videosMissing },
+    strayFiles: { tmpAtDrain, tmpAfter5s: v.tmpFiles, videosUnreferenced: v.videosUnreferenced, unreferencedDetail: v.unreferencedDetail, videosMissing: v.videosMissing },
     lost: v.lost,
     stranded: v.stranded,
     inconsistent: v.inconsistent,
     exactness: v.exactness,
     overlongTrimsCompleted: v.overlongCompleted,
     inputErrorsRetried: v.inputErrorRetried,
+    outbox: v.outbox,
     http: { requests: api.stats.requests, byStatus: api.stats.byStatus, connectionErrors: api.stats.connectionErrors, unavailable503: api.stats.unavailable, serverErrors: api.stats.serverErrors.length, serverErrorSamples: api.stats.serverErrors.slice(0, 20) },
     clientAnomalies: state.anomalies.slice(0, 50),
     serviceLogs: {
@@ -260,7 +262,7 @@ function printFigures(r: any, v: Verification): void {
     `double execution: max ${r.overlap.maxConcurrentExecutionsOfOneJob} executions of one job at once; ${r.overlap.totalOverlapSec} s of overlap over ${r.overlap.jobsWithOverlap} jobs; ${r.overlap.episodesBeyondFenceGrace} episodes longer than ${r.settings.fenceGraceSeconds} s (${r.overlap.samples} ps samples, one per ${r.overlap.meanSampleIntervalMs} ms)`,
     ...r.overlap.episodes.slice(0, 10).map((e: any) => `  job ${e.jobId} at +${e.atSec} s: ${e.seconds} s, workers ${e.workers.join(',')}, executions ${e.executions.map((x: string) => x.slice(37)).join(' ')}`),
     `takeover after a kill: ${r.takeover.afterKill.ranAgain}/${r.takeover.afterKill.jobsInFlight} jobs ran again, median ${r.takeover.afterKill.medianSec} s, max ${r.takeover.afterKill.maxSec} s; after a pause: ${r.takeover.afterPause.ranAgain}/${r.takeover.afterPause.jobsInFlight}, median ${r.takeover.afterPause.medianSec} s, max ${r.takeover.afterPause.maxSec} s`,
-    `lost ${v.lost.length}, stranded ${v.stranded.length}, output/job disagreements ${v.inconsistent.length}`,
+    `lost ${v.lost.length}, stranded ${v.stranded.length}, output/job disagreements ${v.inconsistent.length}${v.outbox.present ? `; outbox: ${v.outbox.completedTwice.length} jobs completed twice, ${v.outbox.undispatched} hand-offs undelivered` : ''}`,
     `stray files: tmp/ ${r.strayFiles.tmpAtDrain.length} at drain, ${v.tmpFiles.length} 5 s later; videos/ ${v.videosUnreferenced.length} unreferenced, ${v.videosMissing.length} missing`,
     `exactness: ${v.exactness.checked} outputs checked (${v.exactness.accurateTrims} accurate trims, ${v.exactness.copyTrims} copy trims, ${v.exactness.concats} concats), ${v.exactness.failures.length} not exact`,
     ...v.exactness.failures.slice(0, 10).map((f) => `  job ${f.jobId}: ${f.note}`),

@@ -54,10 +54,24 @@ export interface Verification {
   inconsistent: { jobId: string; what: string }[];
   tmpFiles: string[];
   videosUnreferenced: string[];
+  /** For each unreferenced file: whose output it is and what became of that job (a loser's key, a crash's leftover…). */
+  unreferencedDetail: { file: string; videoId: string; attempt: string | null; job: string | null; jobStatus: string | null; jobAttempts: number | null; videoStatus: string | null; videoKey: string | null }[];
   videosMissing: string[];
   exactness: { checked: number; accurateTrims: number; copyTrims: number; concats: number; failures: ExactnessFailure[] };
   overlongCompleted: string[];
   inputErrorRetried: string[];
+  /** From the outbox (when there is one): jobs announced completed more than once, and undelivered hand-offs. */
+  outbox: { present: boolean; completedTwice: { jobId: string; times: number }[]; undispatched: number; eventsByType: Record<string, number> };
+}
+
+async function outboxFigures(admin: Sql): Promise<Verification['outbox']> {
+  const present = (await admin<{ present: boolean }[]>`SELECT to_regclass('outbox') IS NOT NULL AS present`)[0]!.present;
+  if (!present) return { present, completedTwice: [], undispatched: 0, eventsByType: {} };
+  const twice = await admin<{ subject_id: string; n: number }[]>`
+    SELECT subject_id, count(*)::int AS n FROM outbox WHERE type = 'job.completed' GROUP BY subject_id HAVING count(*) > 1`;
+  const n = (await admin<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE dispatch AND dispatched_at IS NULL`)[0]!.n;
+  const types = await admin<{ type: string; n: number }[]>`SELECT type, count(*)::int AS n FROM outbox GROUP BY type ORDER BY type`;
+  return { present, completedTwice: twice.map((t) => ({ jobId: t.subject_id, times: t.n })), undispatched: n, eventsByType: Object.fromEntries(types.map((t) => [t.type, t.n])) };
 }
 
 /**
@@ -87,6 +101,13 @@ export async function verify(admin: Sql, api: SoakApi, state: SoakState, clips: 
   const readyKeys = new Set(videos.filter((v) => v.status === 'ready' && v.storage_key).map((v) => v.storage_key!));
   const videosUnreferenced = [...stored].filter((f) => !readyKeys.has(f));
   const videosMissing = [...readyKeys].filter((k) => !stored.has(k));
+  const jobOfOutput = new Map(jobs.map((j) => [j.output_video_id, j]));
+  const unreferencedDetail = videosUnreferenced.map((file) => {
+    const [videoId = '', attempt = null] = file.split('.');
+    const j = jobOfOutput.get(videoId);
+    const vid = videoById.get(videoId);
+    return { file, videoId, attempt: file.split('.').length > 2 ? attempt : null, job: j?.id ?? null, jobStatus: j?.status ?? null, jobAttempts: j?.attempts ?? null, videoStatus: vid?.status ?? null, videoKey: vid?.storage_key ?? null };
+  });
 
   // Frame numbers of every video a check needs: uploads from their source file, the rest downloaded.
   const frames = new Map<string, Promise<(number | null)[]>>();
@@ -170,9 +191,11 @@ export async function verify(admin: Sql, api: SoakApi, state: SoakState, clips: 
     inconsistent,
     tmpFiles,
     videosUnreferenced,
+    unreferencedDetail,
     videosMissing,
     exactness: { ...counts, failures },
     overlongCompleted,
+    outbox: await outboxFigures(admin),
     // An input error fails at once: one attempt per run (the first, and one per client retry).
     inputErrorRetried: jobs.filter((j) => state.jobs.get(j.id)?.overlong && j.status === 'failed' && j.attempts > 1 + state.jobs.get(j.id)!.retried).map((j) => j.id),
   };

@@ -93,6 +93,11 @@ export class SoakApi {
         if (res.status >= 500) {
           this.stats.serverErrors.push({ at: new Date().toISOString(), method: 'GET', path: `/api/videos/${videoId}/download`, status: res.status, body: bytes.toString('utf8', 0, 300) });
         }
+        if (res.status === 503 && Date.now() < deadline) {
+          this.stats.unavailable += 1;
+          await sleep(500);
+          continue;
+        }
         return { status: res.status, bytes };
       } catch (err) {
         this.stats.connectionErrors += 1;

@@ -144,7 +144,7 @@ async function main(): Promise<number> {
   if (v.lost.length) violations.push(`${v.lost.length} jobs lost (recorded by a client, gone from the database)`);
   if (v.stranded.length) violations.push(`${v.stranded.length} jobs stranded: ${v.stranded.slice(0, 10).map((s) => `${s.id} ${s.status}`).join(', ')}`);
   if (longOverlaps.length) violations.push(`${longOverlaps.length} times a job ran in two executions at once for more than ${fenceGraceSeconds} s (longest ${Math.max(...longOverlaps.map((e) => e.seconds)).toFixed(1)} s)`);
-  if (v.tmpFiles.length) violations.push(`${v.tmpFiles.length} files left in tmp/: ${v.tmpFiles.slice(0, 10).join(', ')}`);
+  if (v.tmpFiles.length) violations.push(`${v.tmpFiles.length} files left in tmp/: ${v.tmpDetail.slice(0, 10).map((t) => `${t.file} (job ${t.jobStatus ?? '?'}, ${t.jobAttempts ?? '?'} attempts)`).join(', ')}`);
   if (v.videosUnreferenced.length) violations.push(`${v.videosUnreferenced.length} files in videos/ that no ready video references: ${v.videosUnreferenced.slice(0, 10).join(', ')}`);
   if (v.videosMissing.length) violations.push(`${v.videosMissing.length} ready videos without their file: ${v.videosMissing.slice(0, 10).join(', ')}`);
   if (v.inconsistent.length) violations.push(`${v.inconsistent.length} jobs whose output video disagrees with them: ${v.inconsistent.slice(0, 5).map((i) => `${i.jobId} ${i.what}`).join('; ')}`);
@@ -187,7 +187,7 @@ async function main(): Promise<number> {
       episodes: sampler.episodes.map((e) => ({ jobId: e.jobId, atSec: round1((e.from - started) / 1000), seconds: round1(e.seconds), executions: e.executions, workers: e.workers })),
     },
     takeover: takeovers,
-    strayFiles: { tmpAtDrain, tmpAfter5s: v.tmpFiles, videosUnreferenced: v.videosUnreferenced, unreferencedDetail: v.unreferencedDetail, videosMissing: v.videosMissing },
+    strayFiles: { tmpAtDrain, tmpAfter5s: v.tmpFiles, tmpDetail: v.tmpDetail, videosUnreferenced: v.videosUnreferenced, unreferencedDetail: v.unreferencedDetail, videosMissing: v.videosMissing },
     lost: v.lost,
     stranded: v.stranded,
     inconsistent: v.inconsistent,
@@ -264,8 +264,8 @@ function printFigures(r: any, v: Verification): void {
     `takeover after a kill: ${r.takeover.afterKill.ranAgain}/${r.takeover.afterKill.jobsInFlight} jobs ran again, median ${r.takeover.afterKill.medianSec} s, max ${r.takeover.afterKill.maxSec} s; after a pause: ${r.takeover.afterPause.ranAgain}/${r.takeover.afterPause.jobsInFlight}, median ${r.takeover.afterPause.medianSec} s, max ${r.takeover.afterPause.maxSec} s`,
     `lost ${v.lost.length}, stranded ${v.stranded.length}, output/job disagreements ${v.inconsistent.length}${v.outbox.present ? `; outbox: ${v.outbox.completedTwice.length} jobs completed twice, ${v.outbox.undispatched} hand-offs undelivered` : ''}`,
     `stray files: tmp/ ${r.strayFiles.tmpAtDrain.length} at drain, ${v.tmpFiles.length} 5 s later; videos/ ${v.videosUnreferenced.length} unreferenced, ${v.videosMissing.length} missing`,
-    `exactness: ${v.exactness.checked} outputs checked (${v.exactness.accurateTrims} accurate trims, ${v.exactness.copyTrims} copy trims, ${v.exactness.concats} concats), ${v.exactness.failures.length} not exact`,
-    ...v.exactness.failures.slice(0, 10).map((f) => `  job ${f.jobId}: ${f.note}`),
+    `exactness: ${v.exactness.checked} outputs checked (${v.exactness.accurateTrims} accurate trims, ${v.exactness.copyTrims} copy trims, ${v.exactness.concats} concats), ${v.exactness.failures.length} not exact${v.exactness.failures.length ? ` (by method: ${Object.entries(v.exactness.failuresByMethod).map(([m, n]) => `${m} ${n} of ${v.exactness.checkedByMethod[m] ?? '?'}`).join(', ')})` : ''}`,
+    ...v.exactness.failures.slice(0, 10).map((f) => `  job ${f.jobId} (${f.method}): ${f.note}`),
     `http: ${r.http.requests} requests, ${r.http.serverErrors} answered 5xx (${r.http.unavailable503} of them 503, tried again), ${r.http.connectionErrors} found no API (retried)`,
     r.violations.length === 0 ? 'no violation' : `VIOLATIONS:\n${r.violations.map((x: string) => `  - ${x}`).join('\n')}`,
     `figures: ${path.relative(ROOT, RESULTS)}; service logs: ${r.serviceLogs.dir}`,

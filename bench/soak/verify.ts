@@ -16,6 +16,7 @@ export interface JobRow {
   attempts: number;
   progress: number;
   error: string | null;
+  method: string | null;
 }
 
 export interface VideoRow {
@@ -28,7 +29,7 @@ export interface VideoRow {
 export const FINAL = ['completed', 'failed', 'cancelled'];
 
 export async function loadJobs(admin: Sql): Promise<JobRow[]> {
-  return admin<JobRow[]>`SELECT id, type, status, params, input_video_ids, output_video_id, attempts, progress, error FROM jobs`;
+  return admin<JobRow[]>`SELECT id, type, status, params, input_video_ids, output_video_id, attempts, progress, error, method FROM jobs`;
 }
 
 export async function loadVideos(admin: Sql): Promise<VideoRow[]> {
@@ -39,6 +40,8 @@ export interface ExactnessFailure {
   jobId: string;
   type: string;
   mode?: string;
+  /** How the service made it (stream-copy, reencode, smart-cut, concat-copy, concat-filter…). */
+  method: string | null;
   params: unknown;
   inputs: string[];
   note: string;
@@ -53,11 +56,13 @@ export interface Verification {
   unknownToClients: number;
   inconsistent: { jobId: string; what: string }[];
   tmpFiles: string[];
+  /** For each file left in tmp/: the job it belongs to and how that job ended. */
+  tmpDetail: { file: string; job: string | null; attempt: number | null; jobStatus: string | null; jobAttempts: number | null }[];
   videosUnreferenced: string[];
   /** For each unreferenced file: whose output it is and what became of that job (a loser's key, a crash's leftover…). */
   unreferencedDetail: { file: string; videoId: string; attempt: string | null; job: string | null; jobStatus: string | null; jobAttempts: number | null; videoStatus: string | null; videoKey: string | null }[];
   videosMissing: string[];
-  exactness: { checked: number; accurateTrims: number; copyTrims: number; concats: number; failures: ExactnessFailure[] };
+  exactness: { checked: number; accurateTrims: number; copyTrims: number; concats: number; checkedByMethod: Record<string, number>; failuresByMethod: Record<string, number>; failures: ExactnessFailure[] };
   overlongCompleted: string[];
   inputErrorRetried: string[];
   /** From the outbox (when there is one): jobs announced completed more than once, and undelivered hand-offs. */
@@ -139,7 +144,7 @@ export async function verify(admin: Sql, api: SoakApi, state: SoakState, clips: 
   const counts = { checked: 0, accurateTrims: 0, copyTrims: 0, concats: 0 };
   const overlongCompleted: string[] = [];
   const check = async (j: JobRow): Promise<void> => {
-    const fail = (note: string): void => void failures.push({ jobId: j.id, type: j.type, mode: j.params?.mode, params: j.params, inputs: j.input_video_ids, note });
+    const fail = (note: string): void => void failures.push({ jobId: j.id, type: j.type, mode: j.params?.mode, method: j.method, params: j.params, inputs: j.input_video_ids, note });
     try {
       const got = await framesOf(j.output_video_id);
       counts.checked += 1;
@@ -190,10 +195,15 @@ export async function verify(admin: Sql, api: SoakApi, state: SoakState, clips: 
     unknownToClients: jobs.filter((j) => !known.has(j.id)).length,
     inconsistent,
     tmpFiles,
+    tmpDetail: tmpFiles.map((file) => {
+      const m = /^job-([0-9a-f-]{36})\.(\d+)\./.exec(file);
+      const j = m ? byId.get(m[1]!) : undefined;
+      return { file, job: m?.[1] ?? null, attempt: m ? Number(m[2]) : null, jobStatus: j?.status ?? null, jobAttempts: j?.attempts ?? null };
+    }),
     videosUnreferenced,
     unreferencedDetail,
     videosMissing,
-    exactness: { ...counts, failures },
+    exactness: { ...counts, checkedByMethod: tally(completed.map((j) => j.method ?? '?')), failuresByMethod: tally(failures.map((f) => f.method ?? '?')), failures },
     overlongCompleted,
     outbox: await outboxFigures(admin),
     // An input error fails at once: one attempt per run (the first, and one per client retry).

@@ -106,7 +106,7 @@ export interface TrimCheck {
   note: string;
 }
 
-const describe = (frames: readonly (number | null)[]): string =>
+const summarize = (frames: readonly (number | null)[]): string =>
   frames.length === 0 ? 'no frames' : `${frames.length} frames ${frames[0]}…${frames[frames.length - 1]}`;
 
 /**
@@ -118,7 +118,7 @@ export function checkAccurateTrim(got: readonly (number | null)[], start: number
   const want = Math.round((end - start) * fps);
   const consecutive = got.every((n, i) => n === first + i);
   const exact = got[0] === first && consecutive && Math.abs(got.length - want) <= 1;
-  return { exact, note: `${describe(got)}${consecutive ? '' : ` (not consecutive at index ${got.findIndex((n, i) => n !== first + i)})`}; want ${want}±1 frames from ${first}` };
+  return { exact, note: `${summarize(got)}${consecutive ? '' : ` (not consecutive at index ${got.findIndex((n, i) => n !== first + i)})`}; want ${want}±1 frames from ${first}` };
 }
 
 /**
@@ -132,5 +132,5 @@ export function checkCopyTrim(got: readonly (number | null)[], start: number, en
   const consecutive = f !== null && f !== undefined && got.every((n, i) => n === f + i);
   const last = got[got.length - 1];
   const exact = consecutive && f! <= first && f! >= first - gopFrames && last !== null && last !== undefined && last >= lastWanted && last <= lastWanted + 1;
-  return { exact, note: `${describe(got)}${consecutive ? '' : ' (not consecutive)'}; want a start in [${first - gopFrames}, ${first}], an end at ${lastWanted} (+1)` };
+  return { exact, note: `${summarize(got)}${consecutive ? '' : ' (not consecutive)'}; want a start in [${first - gopFrames}, ${first}], an end at ${lastWanted} (+1)` };
 }

@@ -116,7 +116,7 @@ describe('a job whose worker is paused past its lease', () => {
         `(execution tokens A ${aExec.token}, B ${bExec.token}; A's FFmpeg just before the resume: ${aBeforeResume.map((f) => `${f.pid} ${f.running ? 'running' : 'stopped'}`).join(', ') || 'none'})`,
     );
 
-    const aLines = a.logs.filter((l) => l.jobId === job.id || JSON.stringify(l).includes(job.id)).map((l) => `${l.msg}${l.outcome ? ` (${l.outcome})` : ''}`);
+    const aLines = a.logs.filter((l) => l.jobId === job.id || JSON.stringify(l).includes(job.id)).map((l) => `${l.msg}${l.outcome ? ` (${l.outcome})` : ''}${l.err ? `: ${String(l.err).slice(0, 120)}` : ''}`);
     console.log(`worker A logged about the job: ${aLines.join('; ') || 'nothing'}`);
 
     // Once: completed by the winner, and what A did after waking up changed nothing.

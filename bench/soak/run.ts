@@ -145,7 +145,15 @@ async function main(): Promise<number> {
   if (v.stranded.length) violations.push(`${v.stranded.length} jobs stranded: ${v.stranded.slice(0, 10).map((s) => `${s.id} ${s.status}`).join(', ')}`);
   if (longOverlaps.length) violations.push(`${longOverlaps.length} times a job ran in two executions at once for more than ${fenceGraceSeconds} s (longest ${Math.max(...longOverlaps.map((e) => e.seconds)).toFixed(1)} s)`);
   if (v.tmpFiles.length) violations.push(`${v.tmpFiles.length} files left in tmp/: ${v.tmpDetail.slice(0, 10).map((t) => `${t.file} (job ${t.jobStatus ?? '?'}, ${t.jobAttempts ?? '?'} attempts)`).join(', ')}`);
-  if (v.videosUnreferenced.length) violations.push(`${v.videosUnreferenced.length} files in videos/ that no ready video references: ${v.videosUnreferenced.slice(0, 10).join(', ')}`);
+  if (v.videosUnreferenced.length) {
+    // A key of an earlier attempt of a job that another attempt completed: that attempt was killed
+    // between its rename and its commit, a window the design leaves to retention (after an hour).
+    const crashWindow = v.unreferencedDetail.filter((d) => d.jobStatus === 'completed' && d.attempt !== null && d.videoKey !== d.file).length;
+    violations.push(
+      `${v.videosUnreferenced.length} files in videos/ that no ready video references: ${v.unreferencedDetail.slice(0, 10).map((d) => `${d.file} (job ${d.jobStatus ?? '?'} with ${d.jobAttempts ?? '?'} attempts, video key ${d.videoKey ?? 'none'})`).join(', ')}` +
+        (crashWindow ? `; ${crashWindow} of them an earlier attempt's key of a job another attempt completed (killed between rename and commit)` : ''),
+    );
+  }
   if (v.videosMissing.length) violations.push(`${v.videosMissing.length} ready videos without their file: ${v.videosMissing.slice(0, 10).join(', ')}`);
   if (v.inconsistent.length) violations.push(`${v.inconsistent.length} jobs whose output video disagrees with them: ${v.inconsistent.slice(0, 5).map((i) => `${i.jobId} ${i.what}`).join('; ')}`);
   if (v.exactness.failures.length) violations.push(`${v.exactness.failures.length} completed outputs not exact`);

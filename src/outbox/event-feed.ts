@@ -37,7 +37,8 @@ function after(a: FeedCursor, b: FeedCursor | null): boolean {
 export class EventFeed {
   private readonly listeners = new Set<FeedListener>();
   private readonly poller: Poller;
-  private cursor: FeedCursor | null = null;
+  /** undefined until the feed knows where the outbox ends; null: it is empty. */
+  private cursor: FeedCursor | null | undefined;
   private started = false;
 
   constructor(
@@ -54,7 +55,7 @@ export class EventFeed {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    this.cursor = await this.outbox.head().catch(() => null);
+    this.cursor = await this.outbox.head().catch(() => undefined);
     this.poller.start();
   }
 
@@ -69,7 +70,7 @@ export class EventFeed {
 
   /** Where the feed stands: every event up to here has gone to the listeners. */
   position(): FeedCursor | null {
-    return this.cursor;
+    return this.cursor ?? null;
   }
 
   /** The events after the one with id `lastId` up to `upTo`; undefined when that event is no longer kept. */
@@ -88,6 +89,11 @@ export class EventFeed {
   }
 
   private async pollOnce(): Promise<void> {
+    // Never from the start of the outbox: a feed that could not find its end yet finds it first.
+    if (this.cursor === undefined) {
+      this.cursor = await this.outbox.head();
+      return;
+    }
     for (;;) {
       const rows = await this.outbox.readAfter(this.cursor, BATCH);
       for (const r of rows) {

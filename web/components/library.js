@@ -24,6 +24,8 @@ export function Library({ videos, label, onTrim, onAddToConcat, onDeleted }) {
     setError('');
     dialog.current?.showModal();
   };
+  // `confirming` is not cleared when the dialog closes: a late close event of an earlier "Keep it"
+  // would otherwise wipe the video that a second Delete asked about.
   const remove = async () => {
     const id = confirming;
     dialog.current?.close();
@@ -55,7 +57,7 @@ export function Library({ videos, label, onTrim, onAddToConcat, onDeleted }) {
           : html`<ul class="library" aria-label="Videos">
               ${shown.map((v) => html`<${VideoItem} key=${v.id} video=${v} name=${label(v.id)} onTrim=${onTrim} onAddToConcat=${onAddToConcat} onDelete=${askDelete} />`)}
             </ul>`}
-      <dialog ref=${dialog} aria-labelledby="delete-title" onClose=${() => setConfirming(null)}>
+      <dialog ref=${dialog} aria-labelledby="delete-title">
         <h3 id="delete-title">Delete ${confirming ? label(confirming) : ''}?</h3>
         <p>The record and its file are removed; this cannot be undone.</p>
         <div class="row">

@@ -12,6 +12,6 @@ export function apiKeyAuth(apiKey: string | undefined): RequestHandler {
     const m = /^Bearer\s+(.+)$/i.exec(req.get('Authorization') ?? '');
     if (m && timingSafeEqual(digest(m[1]!.trim()), expected)) return next();
     res.setHeader('WWW-Authenticate', 'Bearer');
-    sendProblem(res, problem(401, 'Missing or wrong API key: send Authorization: Bearer <API_KEY>.'));
+    sendProblem(res, problem(401, 'Missing or wrong API key: send Authorization: Bearer <API_KEY>.', { code: 'unauthorized' }));
   };
 }

@@ -123,7 +123,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
     upload: [
       ...d.upload,
       async (req, res) => {
-        if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' });
+        if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' }, 'file_missing');
         const release = d.drain.hold(req.file.path);
         const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) }).finally(release);
         res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
@@ -156,7 +156,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const body = parseBody(TrimBody, req.body);
       const start = toSeconds(body.start);
       const end = toSeconds(body.end);
-      if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' });
+      if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' }, 'trim_range_empty');
       const job = await d.commands.trim(id, { start, end, mode: body.mode });
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },

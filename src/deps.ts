@@ -13,6 +13,7 @@ import { createRedis, untilReady } from './queue/redis-connection.js';
 import { JobLifecycle } from './core/lifecycle.js';
 import { EventFeed } from './outbox/event-feed.js';
 import { OutboxRelay } from './outbox/relay.js';
+import { IdempotencyKeyRepository } from './repositories/idempotency-key.repository.js';
 import { OutboxRepository } from './repositories/outbox.repository.js';
 import { PostgresUnitOfWork } from './repositories/unit-of-work.js';
 import { CommandService } from './services/command.service.js';
@@ -33,6 +34,7 @@ export interface Infrastructure {
   lifecycle: JobLifecycle;
   /** Every process relays the outbox: whichever claims an event first hands it over. */
   relay: OutboxRelay;
+  idempotencyKeys: IdempotencyKeyRepository;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
     outbox,
     lifecycle,
     relay,
+    idempotencyKeys: new IdempotencyKeyRepository(sql),
     async close() {
       await relay.stop();
       await queue.close().catch(() => {});
@@ -107,6 +110,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     drain: new Drain(),
     metrics,
     readiness,
+    idempotencyKeys: infra.idempotencyKeys,
     async close() {
       await events.stop();
     },

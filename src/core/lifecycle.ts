@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, DomainError, notFound, validation } from '../domain/errors.js';
 import { isFinished, type Job, type JobType } from '../domain/job.js';
+import type { ClientMetadata } from '../domain/metadata.js';
 import { orderByDependencies } from '../domain/job-order.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
 import { commandOf } from './commands/index.js';
@@ -58,7 +59,7 @@ export class JobLifecycle {
   }
 
   /** Records a command: a pending job and its pending output video, nothing run. */
-  async record(type: JobType, inputIds: readonly string[], params: unknown): Promise<Job> {
+  async record(type: JobType, inputIds: readonly string[], params: unknown, clientMetadata: ClientMetadata | null = null): Promise<Job> {
     const command = commandOf(type);
     const parsed = command.params.safeParse(params);
     if (!parsed.success) throw validation(`Invalid ${type} params: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
@@ -84,9 +85,10 @@ export class JobLifecycle {
         storageKey: null,
         sourceJobId: jobId,
         metadata: null,
+        clientMetadata,
       });
       const dependsOn = [...new Set(inputs.map((v) => v.sourceJobId).filter((id): id is string => id !== null))];
-      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn } as Job);
+      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata } as Job);
       await outbox.append([videoStatusEvent(output), jobEvent('job.created', job)]);
       return job;
     });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need on this machine: ffmpeg, a PostgreSQL on 127.0.0.1:5432 (user postgres,
-# database test, trust auth) and a Redis on 127.0.0.1:6379. Installs (as root, from Debian
+# database test, trust auth), a Redis on 127.0.0.1:6379 and Chromium at /usr/bin/chromium (the studio's
+# browser tests drive it with playwright-core; `playwright install` cannot download one here). Installs (as root, from Debian
 # packages) and starts whatever is missing; does nothing when all is there. TEST_DATABASE_URL /
 # TEST_REDIS_URL pointing elsewhere skip the local services.
 set -euo pipefail
@@ -14,6 +15,7 @@ need_pg=1; need_redis=1
 
 missing=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ $need_redis -eq 1 ] && ! port_open 6379; then command -v redis-server >/dev/null 2>&1 || missing+=(redis-server); fi
 if [ $need_pg -eq 1 ] && ! port_open 5432; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)

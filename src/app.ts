@@ -9,18 +9,24 @@ import { jobsRouter } from './http/jobs.routes.js';
 import type { Metrics } from './http/metrics.js';
 import type { Drain } from './http/drain.js';
 import { openApiRouter } from './http/openapi.js';
+import { previewsRouter } from './http/previews.routes.js';
+import { sessionRouter } from './http/session.routes.js';
+import { studioPage } from './http/studio.static.js';
 import type { EventFeed } from './outbox/event-feed.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
 import { idempotency } from './http/idempotency.middleware.js';
 import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
 import type { IdempotencyKeyStore } from './repositories/idempotency-key.repository.js';
 import { videosRouter } from './http/videos.routes.js';
+import { webhooksRouter } from './http/webhooks.routes.js';
 import type { CommandService } from './services/command.service.js';
 import type { DownloadService } from './services/download.service.js';
 import type { JobService } from './services/job.service.js';
+import type { PreviewService } from './services/preview.service.js';
 import type { RunService } from './services/run.service.js';
 import type { UploadService } from './services/upload.service.js';
 import type { VideoService } from './services/video.service.js';
+import type { WebhookService } from './services/webhook.service.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -34,6 +40,8 @@ export interface AppDeps {
   downloads: DownloadService;
   jobs: JobService;
   runs: RunService;
+  webhooks: WebhookService;
+  previews: PreviewService;
   events: EventFeed;
   /** Requests in flight and the files they hold, for a shutdown that finishes what it accepted. */
   drain: Drain;
@@ -75,9 +83,14 @@ export function buildApp(d: AppDeps): Express {
       idempotency: idempotent,
     }),
   );
+  api.use(previewsRouter(d.previews));
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, idempotency: idempotent }));
+  api.use(webhooksRouter(d.webhooks));
+  api.use(sessionRouter(d.apiKey));
   api.use(eventsRouter(d.events, d.drain));
   app.use('/api', api);
+  // The studio page is public (it holds no data); it asks for the API key when the API answers 401.
+  app.use(studioPage());
 
   app.use(notFoundHandler);
   app.use(errorHandler(d.logger));

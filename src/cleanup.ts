@@ -7,7 +7,8 @@ import { RetentionService } from './services/retention.service.js';
 // `npm run cleanup`: one retention pass, then exit.
 const config = loadConfig();
 const logger = createLogger(config.logLevel, 'video-jobs-cleanup');
-const backends = await resolveBackends(config, logger, 2);
+// Uses the embedded backends of a running `npm start` in DATA_DIR, or runs them for this pass.
+const backends = await resolveBackends(config, logger, 'attach-or-own');
 const infra = await openInfrastructure(config, backends, logger);
 try {
   const report = await new RetentionService({

@@ -25,6 +25,10 @@ const EnvSchema = z.object({
   RECONCILE_INTERVAL_MS: positiveInt.default(30_000),
   JOB_LEASE_MS: positiveInt.default(5_000),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  WEBHOOK_RETRY_BASE_MS: positiveInt.default(5_000),
+  WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -53,6 +57,7 @@ export type Config = Readonly<{
   /** How long a running job's claim holds without a heartbeat; a takeover waits this long. */
   jobLeaseMs: number;
   outboxRetentionHours: number;
+  webhooks: { allowPrivate: boolean; timeoutMs: number; retryBaseMs: number; maxAgeMs: number };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -86,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     jobLeaseMs: e.JOB_LEASE_MS,
     outboxRetentionHours: e.OUTBOX_RETENTION_HOURS,
+    webhooks: {
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      maxAgeMs: e.WEBHOOK_MAX_AGE_HOURS * 3_600_000,
+    },
     logLevel: e.LOG_LEVEL,
   });
 }

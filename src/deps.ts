@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import path from 'node:path';
+import { makeStoryboard, makeThumbnail, readKeyframes } from './media/preview.js';
 import { probeMedia } from './media/probe.js';
 import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
@@ -14,11 +16,16 @@ import { JobLifecycle } from './core/lifecycle.js';
 import { EventFeed } from './outbox/event-feed.js';
 import { OutboxRelay } from './outbox/relay.js';
 import { IdempotencyKeyRepository } from './repositories/idempotency-key.repository.js';
+import { WebhookQueue, webhookQueueName } from './queue/webhook-queue.js';
+import { WebhookRepository } from './repositories/webhook.repository.js';
+import { WebhookService } from './services/webhook.service.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { OutboxRepository } from './repositories/outbox.repository.js';
 import { PostgresUnitOfWork } from './repositories/unit-of-work.js';
 import { CommandService } from './services/command.service.js';
 import { DownloadService } from './services/download.service.js';
 import { JobService } from './services/job.service.js';
+import { PreviewService } from './services/preview.service.js';
 import { RunService } from './services/run.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
@@ -35,6 +42,9 @@ export interface Infrastructure {
   /** Every process relays the outbox: whichever claims an event first hands it over. */
   relay: OutboxRelay;
   idempotencyKeys: IdempotencyKeyRepository;
+  webhookQueue: WebhookQueue;
+  webhooks: WebhookRepository;
+  dispatcher: WebhookDispatcher;
   close(): Promise<void>;
 }
 
@@ -56,7 +66,10 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const uow = new PostgresUnitOfWork(sql);
   const outbox = new OutboxRepository(sql);
   const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs });
-  const relay = new OutboxRelay(outbox, queue, logger);
+  const webhookQueue = new WebhookQueue(webhookQueueName(config.queueName), producerRedis);
+  const webhooks = new WebhookRepository(sql);
+  const dispatcher = new WebhookDispatcher(webhooks, webhookQueue, logger, config.webhooks);
+  const relay = new OutboxRelay(outbox, queue, logger, {}, dispatcher);
   relay.start();
   return {
     sql,
@@ -67,9 +80,13 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
     lifecycle,
     relay,
     idempotencyKeys: new IdempotencyKeyRepository(sql),
+    webhookQueue,
+    webhooks,
+    dispatcher,
     async close() {
       await relay.stop();
       await queue.close().catch(() => {});
+      await webhookQueue.close().catch(() => {});
       producerRedis.disconnect();
       await sql.end({ timeout: 5 });
     },
@@ -83,6 +100,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
   await events.start();
   const metrics = new Metrics({ jobCountsByStatus: () => uow.read.jobs.countByStatus(), queueCounts: () => queue.counts() });
   events.on((e) => metrics.observeJobEvent(e));
+  const tools = { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, logger };
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await sql`SELECT 1`) },
     { name: 'redis', check: () => queue.ping() },
@@ -106,6 +124,12 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),
+    webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
+    previews: new PreviewService(uow.read.videos, (key) => storage.pathOf(key), path.join(storage.root, 'previews'), {
+      thumbnail: (input, output, t, width) => makeThumbnail(input, output, t, width, tools),
+      storyboard: (input, output, layout) => makeStoryboard(input, output, layout, tools),
+      keyframes: (input) => readKeyframes(input, tools),
+    }),
     events,
     drain: new Drain(),
     metrics,

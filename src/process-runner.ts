@@ -22,7 +22,6 @@ export interface ProcessRoles {
   worker?: StartWorker;
 }
 
-const POOL_SIZE = 10;
 /** What a shutdown may take beyond SHUTDOWN_GRACE_MS before it gives up and exits 1. */
 export const SHUTDOWN_MARGIN_MS = 10_000;
 /** The limit of each closing step other than the worker's. */
@@ -44,11 +43,8 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
   const logger = createLogger(config.logLevel, name);
   // A stray rejection is a bug to log, never a reason to take the service down.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  // A process that runs one half uses the embedded backends that `npm start` runs in DATA_DIR, or refuses.
   const split = !(roles.api && roles.worker);
-  if (split && (!config.databaseUrl || !config.redisUrl)) {
-    console.error(`${name} runs apart from the other half and needs a shared DATABASE_URL and REDIS_URL; set both, or use \`npm start\` for one process with embedded defaults.`);
-    process.exit(1);
-  }
   const missing = (
     await Promise.all([checkBinary(config.ffmpegPath, 'ffmpeg', 'FFMPEG_PATH'), checkBinary(config.ffprobePath, 'ffprobe', 'FFPROBE_PATH')])
   ).filter((m): m is string => m !== undefined);
@@ -60,7 +56,7 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
   const startedAt = Date.now();
   let backends;
   try {
-    backends = await resolveBackends(config, logger, POOL_SIZE);
+    backends = await resolveBackends(config, logger, split ? 'attach' : 'own');
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);

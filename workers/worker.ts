@@ -9,6 +9,8 @@ import { createRedis } from '../src/queue/redis-connection.js';
 import { RetentionService } from '../src/services/retention.service.js';
 import { JobRunner } from './job-runner.js';
 import { Reconciler } from './reconciler.js';
+import { startWebhookWorker } from './webhook-worker.js';
+import { webhookQueueName } from '../src/queue/webhook-queue.js';
 
 const RETENTION_INTERVAL_MS = 3_600_000;
 // Past the lease's end, so the next delivery finds it lapsed.
@@ -48,7 +50,8 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     timeLimitFactor: opts.timeLimitFactor,
     timeLimitFloorMs: opts.timeLimitFloorMs,
   });
-  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
+  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, infra.dispatcher, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
+  const webhookWorker = startWebhookWorker(webhookQueueName(config.queueName), redisUrl, infra.dispatcher, logger);
   const shutdown = new AbortController();
   const workerName = `${os.hostname()}:${process.pid}`;
   const connection = createRedis(redisUrl, 'worker');
@@ -111,7 +114,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
       const closing = worker.close();
       const timer = setTimeout(() => shutdown.abort(), graceMs);
       timer.unref();
-      await closing;
+      await Promise.all([closing, webhookWorker.close()]);
       clearTimeout(timer);
       connection.disconnect();
     },

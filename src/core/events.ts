@@ -1,18 +1,22 @@
 import { toJobResource, toVideoResource } from '../domain/representation.js';
 import type { Job } from '../domain/job.js';
 import type { Video } from '../domain/video.js';
+import { isWebhookEventType } from '../webhooks/webhook.js';
 import type { EventType, NewEvent } from './ports.js';
 
 type JobEventType = Extract<EventType, `job.${string}`>;
 type VideoEventType = Extract<EventType, `video.${string}`>;
 
+// The relay hands these over: a runnable job to the queue, the rest to webhook endpoints.
+const dispatched = (type: EventType) => type === 'job.runnable' || isWebhookEventType(type);
+
 /** The event announcing a job change; its payload is the Job as the API returns it. */
 export function jobEvent(type: JobEventType, job: Job): NewEvent {
-  return { type, subject: 'job', subjectId: job.id, seq: job.eventSeq, payload: toJobResource(job), dispatch: type === 'job.runnable' };
+  return { type, subject: 'job', subjectId: job.id, seq: job.eventSeq, payload: toJobResource(job), dispatch: dispatched(type) };
 }
 
 export function videoEvent(type: VideoEventType, video: Video): NewEvent {
-  return { type, subject: 'video', subjectId: video.id, seq: video.eventSeq, payload: toVideoResource(video), dispatch: false };
+  return { type, subject: 'video', subjectId: video.id, seq: video.eventSeq, payload: toVideoResource(video), dispatch: dispatched(type) };
 }
 
 /** The video event that a status change of an output means. */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { processState, signal, waitUntilGone } from './own-process.js';
 
 export interface EmbeddedRedis {
   url: string;
@@ -21,14 +22,15 @@ export async function startEmbeddedRedis(dataDir: string, logger: Logger, redisS
   await mkdir(dir, { recursive: true });
   const socket = path.join(dir, 'redis.sock');
   const pidfile = path.join(dir, 'redis.pid');
-  await stopStale(pidfile, logger);
+  await stopStale(pidfile, dir, logger);
   await rm(socket, { force: true });
 
   const child = spawn(
     redisServer,
     ['--port', '0', '--unixsocket', socket, '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
       '--maxmemory-policy', 'noeviction', '--pidfile', pidfile, '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // A process group of its own: a terminal's Ctrl-C reaches only the service, which stops Redis after the worker.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
@@ -70,29 +72,12 @@ function waitUntilListening(child: ChildProcess, socket: string): Promise<void> 
   });
 }
 
-/** A redis-server that a killed earlier run left behind would hold the socket: stop it. */
-async function stopStale(pidfile: string, logger: Logger): Promise<void> {
+/** A redis-server that a killed earlier run left behind would hold the socket: stop it, and nothing else. */
+async function stopStale(pidfile: string, dir: string, logger: Logger): Promise<void> {
   const pid = Number((await readFile(pidfile, 'utf8').catch(() => '')).trim());
-  if (!Number.isInteger(pid) || pid <= 1) return;
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  if (!cmdline.includes('redis-server')) return;
+  // redis-server works in its --dir: a process with that pid elsewhere is not ours.
+  if ((await processState(pid, 'redis-server', dir)) !== 'ours') return;
   logger.info({ pid }, 'stopping a stale embedded redis-server');
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-  }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+  signal(pid, 'SIGTERM');
+  if (!(await waitUntilGone(pid, 'redis-server', dir, 3_000))) signal(pid, 'SIGKILL');
 }

@@ -6,9 +6,12 @@ import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { statusOfCode } from './error-handler.js';
 import { IDEMPOTENCY_KEY_MAX } from './idempotency.middleware.js';
 import { defineRoutes, errorDoc, openApiPath, routerFrom, type RouteDeclaration, type RouteGroup, type SuccessResponse } from './route-declarations.js';
+import { previewRoutes } from './previews.routes.js';
 import { ProblemSchema } from './schemas.js';
+import { sessionRoutes } from './session.routes.js';
 import { serviceRoutes } from './service.routes.js';
 import { videoRoutes } from './videos.routes.js';
+import { webhookRoutes } from './webhooks.routes.js';
 
 type Json = Record<string, unknown>;
 
@@ -40,7 +43,7 @@ export const COMMON_ERROR_CODES: readonly ErrorCode[] = [
 ];
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, jobRoutes, eventRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */

@@ -9,7 +9,7 @@ import { statusOfCode } from './error-handler.js';
  * handlers validate with.
  */
 
-export type Method = 'get' | 'post' | 'delete';
+export type Method = 'get' | 'post' | 'patch' | 'delete';
 
 /** Who may call a route, as the app applies it: `apiKey` routes sit behind apiKeyAuth in app.ts. */
 export type Access = 'public' | 'apiKey';

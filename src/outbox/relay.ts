@@ -9,6 +9,11 @@ export interface HandOff {
   enqueue(items: readonly EnqueueItem[]): Promise<void>;
 }
 
+/** Where the events that webhooks carry go: the dispatcher makes their deliveries. */
+export interface FanOut {
+  fanOut(rows: readonly OutboxRow[]): Promise<void>;
+}
+
 export interface RelayOptions {
   intervalMs?: number;
   batchSize?: number;
@@ -17,7 +22,8 @@ export interface RelayOptions {
 }
 
 /**
- * Hands outbox events that need it to their receiver: a runnable job to the queue. Runs in every
+ * Hands outbox events that need it to their receivers: a runnable job to the queue, the events
+ * webhooks carry to the webhook dispatcher. Runs in every
  * process; SKIP LOCKED claims split the rows, so each event is handed over once (and at least once:
  * a relay that dies holding a claim loses it after claimMs). BullMQ job ids are deterministic, so a
  * job handed over twice is queued once.
@@ -32,6 +38,7 @@ export class OutboxRelay {
     private readonly queue: HandOff,
     private readonly logger: Logger,
     opts: RelayOptions = {},
+    private readonly webhooks?: FanOut,
   ) {
     this.batchSize = opts.batchSize ?? 100;
     this.claimMs = opts.claimMs ?? 30_000;
@@ -47,6 +54,7 @@ export class OutboxRelay {
       const rows = await this.outbox.claimDispatchable(this.batchSize, this.claimMs);
       if (rows.length === 0) return delivered;
       try {
+        await this.webhooks?.fanOut(rows);
         await this.queue.enqueue(rows.filter((r) => r.type === 'job.runnable').map(toEnqueueItem));
       } catch (err) {
         await this.outbox.releaseClaims(rows.map((r) => r.id)).catch(() => {});

@@ -1,6 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
-export type RedisRole = 'producer' | 'worker' | 'subscriber';
+export type RedisRole = 'producer' | 'worker';
 
 /**
  * Producers fail fast (an API request must answer, not hang, while Redis is down);

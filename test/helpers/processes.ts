@@ -14,13 +14,16 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-/** Starts one of the entry points (`workers/main.ts`, `src/server.ts`, `workers/index.ts`) as a real process. */
-export function startService(entry: string, env: Record<string, string>): ServiceProcess {
+/**
+ * Starts one of the entry points (`workers/main.ts`, `src/server.ts`, `workers/index.ts`) as a real process;
+ * `detached` makes it lead a process group of its own, as a shell does for a command run in a terminal.
+ */
+export function startService(entry: string, env: Record<string, string>, opts: { detached?: boolean } = {}): ServiceProcess {
   const baseEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'API_KEY', 'PORT', 'NODE_OPTIONS'].includes(k)),
   ) as Record<string, string>;
   // `node --import tsx` rather than the tsx CLI: one process, so SIGKILL hits the service itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...baseEnv, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], { cwd: ROOT, env: { ...baseEnv, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached ?? false });
   const logs: Record<string, unknown>[] = [];
   let text = '';
   let pending = '';

@@ -83,7 +83,7 @@ describe('one machine, no configuration', () => {
     try {
       const first = startService('workers/main.ts', env);
       const ready = await first.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('ready at'), 60_000);
-      expect(ready.database).toMatch(/embedded PGlite/);
+      expect(ready.database).toMatch(/^embedded PostgreSQL \d+ in /);
       expect(ready.redis).toMatch(/embedded redis-server/);
       const base = /http:\/\/localhost:(\d+)\//.exec(ready.msg as string)![0].replace(/\/$/, '');
 

@@ -1,0 +1,147 @@
+import type { Queryable } from '../db/sql-client.js';
+import type { Delivery, DeliveryStatus, Webhook, WebhookEventType } from '../webhooks/webhook.js';
+
+export interface NewWebhook {
+  id: string;
+  url: string;
+  events: WebhookEventType[] | null;
+  description: string | null;
+  secret: string;
+}
+
+export interface WebhookPatch {
+  url?: string;
+  events?: WebhookEventType[] | null;
+  description?: string | null;
+  enabled?: boolean;
+}
+
+/** An event to fan out to the endpoints that want it. */
+export interface FanOutEvent {
+  eventId: string;
+  type: string;
+  subjectId: string;
+  order: number;
+  body: string;
+}
+
+export interface AttemptRecord {
+  status: DeliveryStatus;
+  statusCode: number | null;
+  response: string | null;
+  error: string | null;
+  nextAttemptAt: Date | null;
+}
+
+/** The only SQL for webhook endpoints and their delivery log. */
+export class WebhookRepository {
+  constructor(private readonly sql: Queryable) {}
+
+  async create(w: NewWebhook): Promise<Webhook> {
+    const [row] = await this.sql<Webhook[]>`
+      INSERT INTO webhooks (id, url, events, description, secret)
+      VALUES (${w.id}, ${w.url}, ${w.events}, ${w.description}, ${w.secret}) RETURNING *`;
+    return row!;
+  }
+
+  async findById(id: string): Promise<Webhook | undefined> {
+    const [row] = await this.sql<Webhook[]>`SELECT * FROM webhooks WHERE id = ${id}`;
+    return row;
+  }
+
+  async list(): Promise<Webhook[]> {
+    return this.sql<Webhook[]>`SELECT * FROM webhooks ORDER BY created_at DESC, id DESC`;
+  }
+
+  async update(id: string, p: WebhookPatch): Promise<Webhook | undefined> {
+    const [row] = await this.sql<Webhook[]>`
+      UPDATE webhooks SET
+        url = COALESCE(${p.url ?? null}, url),
+        events = CASE WHEN ${p.events !== undefined} THEN ${p.events ?? null}::text[] ELSE events END,
+        description = CASE WHEN ${p.description !== undefined} THEN ${p.description ?? null} ELSE description END,
+        enabled = COALESCE(${p.enabled ?? null}, enabled),
+        disabled_reason = CASE WHEN ${p.enabled === true} THEN NULL ELSE disabled_reason END,
+        updated_at = now()
+      WHERE id = ${id} RETURNING *`;
+    return row;
+  }
+
+  async rotateSecret(id: string, secret: string): Promise<Webhook | undefined> {
+    const [row] = await this.sql<Webhook[]>`UPDATE webhooks SET secret = ${secret}, updated_at = now() WHERE id = ${id} RETURNING *`;
+    return row;
+  }
+
+  async disable(id: string, reason: string): Promise<void> {
+    await this.sql`UPDATE webhooks SET enabled = false, disabled_reason = ${reason}, updated_at = now() WHERE id = ${id}`;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const rows = await this.sql`DELETE FROM webhooks WHERE id = ${id} RETURNING id`;
+    return rows.length > 0;
+  }
+
+  /** One delivery per event and enabled endpoint that wants it; a second fan-out of an event adds none. */
+  async fanOut(events: readonly FanOutEvent[]): Promise<Delivery[]> {
+    if (events.length === 0) return [];
+    return this.sql<Delivery[]>`
+      INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, subject_id, event_order, body, status, next_attempt_at)
+      SELECT gen_random_uuid(), w.id, e.event_id, e.type, e.subject_id, e.ord, e.body, 'pending', now()
+      FROM unnest(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.subjectId)}::uuid[],
+        ${events.map((e) => e.order)}::bigint[], ${events.map((e) => e.body)}::text[]) AS e(event_id, type, subject_id, ord, body)
+      JOIN webhooks w ON w.enabled AND ((w.events IS NULL AND e.type <> 'job.progress') OR e.type = ANY(w.events))
+      ORDER BY e.ord
+      ON CONFLICT (webhook_id, event_id) DO NOTHING
+      RETURNING *`;
+  }
+
+  async findDelivery(id: string): Promise<Delivery | undefined> {
+    const [row] = await this.sql<Delivery[]>`SELECT * FROM webhook_deliveries WHERE id = ${id}`;
+    return row;
+  }
+
+  async listDeliveries(webhookId: string, limit: number, offset: number): Promise<{ items: Delivery[]; total: number }> {
+    const items = await this.sql<Delivery[]>`
+      SELECT * FROM webhook_deliveries WHERE webhook_id = ${webhookId} ORDER BY created_at DESC, event_order DESC LIMIT ${limit} OFFSET ${offset}`;
+    const [count] = await this.sql<{ total: number }[]>`SELECT count(*)::int AS total FROM webhook_deliveries WHERE webhook_id = ${webhookId}`;
+    return { items, total: count!.total };
+  }
+
+  /** A pending delivery of an earlier event of the same subject to the same endpoint: this one waits for it. */
+  async earlierPending(d: Delivery): Promise<Delivery | undefined> {
+    const [row] = await this.sql<Delivery[]>`
+      SELECT * FROM webhook_deliveries
+      WHERE webhook_id = ${d.webhookId} AND subject_id = ${d.subjectId} AND status = 'pending' AND event_order < ${d.eventOrder}
+      ORDER BY event_order LIMIT 1`;
+    return row;
+  }
+
+  /** Records an attempt, if nobody recorded attempt `attempts` of this delivery first. */
+  async recordAttempt(d: Delivery, a: AttemptRecord): Promise<Delivery | undefined> {
+    const [row] = await this.sql<Delivery[]>`
+      UPDATE webhook_deliveries SET status = ${a.status}, attempts = attempts + 1, last_status_code = ${a.statusCode},
+        last_response = ${a.response}, last_error = ${a.error}, next_attempt_at = ${a.nextAttemptAt},
+        delivered_at = CASE WHEN ${a.status} = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
+      WHERE id = ${d.id} AND status = 'pending' AND attempts = ${d.attempts} RETURNING *`;
+    return row;
+  }
+
+  async postpone(d: Delivery, until: Date): Promise<void> {
+    await this.sql`UPDATE webhook_deliveries SET next_attempt_at = ${until}, updated_at = now() WHERE id = ${d.id} AND status = 'pending'`;
+  }
+
+  /** Sends a delivery again, whatever became of it. */
+  async replay(webhookId: string, id: string): Promise<Delivery | undefined> {
+    const [row] = await this.sql<Delivery[]>`
+      UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+      WHERE id = ${id} AND webhook_id = ${webhookId} RETURNING *`;
+    return row;
+  }
+
+  /** Pending deliveries overdue by `lateMs`: their queue entry was lost with Redis. */
+  async findOverdue(lateMs: number, limit: number): Promise<Delivery[]> {
+    return this.sql<Delivery[]>`
+      SELECT * FROM webhook_deliveries
+      WHERE status = 'pending' AND next_attempt_at < now() - ${lateMs} * interval '1 millisecond'
+      ORDER BY next_attempt_at LIMIT ${limit}`;
+  }
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -13,7 +14,9 @@ import { sessionRouter } from './http/session.routes.js';
 import { studioPage } from './http/studio.static.js';
 import type { EventFeed } from './outbox/event-feed.js';
 import { serviceRouter, type ReadinessCheck } from './http/service.routes.js';
+import { idempotency } from './http/idempotency.middleware.js';
 import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
+import type { IdempotencyKeyStore } from './repositories/idempotency-key.repository.js';
 import { videosRouter } from './http/videos.routes.js';
 import { webhooksRouter } from './http/webhooks.routes.js';
 import type { CommandService } from './services/command.service.js';
@@ -44,6 +47,8 @@ export interface AppDeps {
   drain: Drain;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  /** Where the answers to requests with an Idempotency-Key are kept. */
+  idempotencyKeys: IdempotencyKeyStore;
 }
 
 /** The Express app; it never listens (server.ts and the tests do). */
@@ -60,6 +65,10 @@ export function buildApp(d: AppDeps): Express {
   // Before the API-key check: the document is public.
   app.use('/api', openApiRouter({ apiKeyRequired: Boolean(d.apiKey) }));
 
+  // Every request that got past apiKeyAuth carries API_KEY itself, so its hash is the caller's scope.
+  const scope = d.apiKey ? createHash('sha256').update(d.apiKey).digest('hex') : '';
+  const idempotent = idempotency({ store: d.idempotencyKeys, scopeOf: () => scope, logger: d.logger });
+
   const api = express.Router();
   api.use(apiKeyAuth(d.apiKey));
   api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
@@ -71,10 +80,11 @@ export function buildApp(d: AppDeps): Express {
       downloads: d.downloads,
       upload: [freeSpaceGuard(d.tmpDir, d.minFreeBytes), uploadMiddleware(d.tmpDir, d.maxUploadBytes, d.drain)],
       drain: d.drain,
+      idempotency: idempotent,
     }),
   );
   api.use(previewsRouter(d.previews));
-  api.use(jobsRouter({ jobs: d.jobs, runs: d.runs }));
+  api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, idempotency: idempotent }));
   api.use(webhooksRouter(d.webhooks));
   api.use(sessionRouter(d.apiKey));
   api.use(eventsRouter(d.events, d.drain));

@@ -15,6 +15,7 @@ try {
     videos: infra.uow.read.videos,
     outbox: infra.outbox,
     storage: infra.storage,
+    idempotencyKeys: infra.idempotencyKeys,
     retentionHours: config.retentionHours,
     outboxRetentionHours: config.outboxRetentionHours,
   }).runOnce();

@@ -15,6 +15,7 @@ import { createRedis, untilReady } from './queue/redis-connection.js';
 import { JobLifecycle } from './core/lifecycle.js';
 import { EventFeed } from './outbox/event-feed.js';
 import { OutboxRelay } from './outbox/relay.js';
+import { IdempotencyKeyRepository } from './repositories/idempotency-key.repository.js';
 import { WebhookQueue, webhookQueueName } from './queue/webhook-queue.js';
 import { WebhookRepository } from './repositories/webhook.repository.js';
 import { WebhookService } from './services/webhook.service.js';
@@ -40,6 +41,7 @@ export interface Infrastructure {
   lifecycle: JobLifecycle;
   /** Every process relays the outbox: whichever claims an event first hands it over. */
   relay: OutboxRelay;
+  idempotencyKeys: IdempotencyKeyRepository;
   webhookQueue: WebhookQueue;
   webhooks: WebhookRepository;
   dispatcher: WebhookDispatcher;
@@ -77,6 +79,7 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
     outbox,
     lifecycle,
     relay,
+    idempotencyKeys: new IdempotencyKeyRepository(sql),
     webhookQueue,
     webhooks,
     dispatcher,
@@ -131,6 +134,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     drain: new Drain(),
     metrics,
     readiness,
+    idempotencyKeys: infra.idempotencyKeys,
     async close() {
       await events.stop();
     },

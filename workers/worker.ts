@@ -96,6 +96,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     videos: infra.uow.read.videos,
     outbox: infra.outbox,
     storage: infra.storage,
+    idempotencyKeys: infra.idempotencyKeys,
     retentionHours: config.retentionHours,
     outboxRetentionHours: config.outboxRetentionHours,
   });

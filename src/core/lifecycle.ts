@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, DomainError, notFound, validation } from '../domain/errors.js';
 import { isFinished, type Job, type JobType } from '../domain/job.js';
+import type { ClientMetadata } from '../domain/metadata.js';
 import { orderByDependencies } from '../domain/job-order.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
 import { commandOf } from './commands/index.js';
@@ -58,7 +59,7 @@ export class JobLifecycle {
   }
 
   /** Records a command: a pending job and its pending output video, nothing run. */
-  async record(type: JobType, inputIds: readonly string[], params: unknown): Promise<Job> {
+  async record(type: JobType, inputIds: readonly string[], params: unknown, clientMetadata: ClientMetadata | null = null): Promise<Job> {
     const command = commandOf(type);
     const parsed = command.params.safeParse(params);
     if (!parsed.success) throw validation(`Invalid ${type} params: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
@@ -69,10 +70,10 @@ export class JobLifecycle {
       const found = await videos.lockSharedByIds([...new Set(inputIds)]);
       const byId = new Map(found.map((v) => [v.id, v]));
       const missing = inputIds.find((id) => !byId.has(id));
-      if (missing) throw notFound(`Video ${missing} does not exist.`);
+      if (missing) throw notFound(`Video ${missing} does not exist.`, 'video_not_found');
       const inputs = inputIds.map((id) => byId.get(id)!);
       const failedInput = inputs.find((v) => v.status === 'failed');
-      if (failedInput) throw conflict(`Video ${failedInput.id} is failed and cannot be used as an input.`);
+      if (failedInput) throw conflict(`Video ${failedInput.id} is failed and cannot be used as an input.`, 'input_video_failed');
       (command.validate as (p: unknown, i: readonly Video[]) => void)(parsed.data, inputs);
 
       const jobId = randomUUID();
@@ -84,9 +85,10 @@ export class JobLifecycle {
         storageKey: null,
         sourceJobId: jobId,
         metadata: null,
+        clientMetadata,
       });
       const dependsOn = [...new Set(inputs.map((v) => v.sourceJobId).filter((id): id is string => id !== null))];
-      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn } as Job);
+      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata } as Job);
       await outbox.append([videoStatusEvent(output), jobEvent('job.created', job)]);
       return job;
     });
@@ -119,11 +121,11 @@ export class JobLifecycle {
     const named = await s.jobs.findByIds(jobIds);
     const known = new Set(named.map((j) => j.id));
     const unknown = jobIds.find((id) => !known.has(id));
-    if (unknown) throw notFound(`Job ${unknown} does not exist.`);
+    if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
     const pendingDeps = (await s.jobs.dependenciesTransitive(jobIds)).filter((d) => d.status === 'pending' && !known.has(d.id));
     const locked = await s.jobs.lock([...jobIds, ...pendingDeps.map((d) => d.id)]);
     const notPending = locked.find((j) => known.has(j.id) && j.status !== 'pending');
-    if (notPending) throw conflict(`Job ${notPending.id} is not pending: it is ${notPending.status}.`);
+    if (notPending) throw conflict(`Job ${notPending.id} is not pending: it is ${notPending.status}.`, 'job_not_pending');
     return this.queueLocked(
       s,
       locked.filter((j) => j.status === 'pending').map((j) => j.id),
@@ -169,8 +171,8 @@ export class JobLifecycle {
   async cancel(id: string): Promise<{ job: Job; ended: Job[] }> {
     return this.uow.run(async (s) => {
       const [job] = await s.jobs.lock([id]);
-      if (!job) throw notFound(`Job ${id} does not exist.`);
-      if (isFinished(job.status)) throw conflict(`Job ${id} is already ${job.status}.`);
+      if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
+      if (isFinished(job.status)) throw conflict(`Job ${id} is already ${job.status}.`, 'job_finished');
       const dependants = (await s.jobs.dependantsTransitive([id])).filter((j) => !isFinished(j.status));
       const cancelled = await s.jobs.cancel([id, ...dependants.map((j) => j.id)]);
       const events = cancelled.map((j) => jobEvent('job.cancelled', j));
@@ -187,13 +189,13 @@ export class JobLifecycle {
   async retry(id: string): Promise<Job> {
     return this.uow.run(async (s) => {
       const job = await s.jobs.findById(id);
-      if (!job) throw notFound(`Job ${id} does not exist.`);
-      if (job.status !== 'failed') throw conflict(`Job ${id} is ${job.status}, not failed: only a failed job can be retried.`);
+      if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
+      if (job.status !== 'failed') throw conflict(`Job ${id} is ${job.status}, not failed: only a failed job can be retried.`, 'job_not_failed');
       const failedDeps = (await s.jobs.dependenciesTransitive([id])).filter((d) => d.status === 'failed');
       const locked = await s.jobs.lock([id, ...failedDeps.map((d) => d.id)]);
       const requeued = await s.jobs.requeueFailed(locked.filter((j) => j.status === 'failed').map((j) => j.id));
       const mine = requeued.find((j) => j.id === id);
-      if (!mine) throw conflict(`Job ${id} was retried by another request.`);
+      if (!mine) throw conflict(`Job ${id} was retried by another request.`, 'job_not_failed');
       const events = requeued.map((j) => jobEvent('job.queued', j));
       const videos = await s.videos.setStatus(
         requeued.map((j) => j.outputVideoId),

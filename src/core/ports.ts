@@ -1,4 +1,5 @@
 import type { Job, JobStatus, JobType } from '../domain/job.js';
+import type { ClientMetadata } from '../domain/metadata.js';
 import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/vi
  * result means another actor got there first (or the caller's execution is stale).
  */
 
-export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'>;
+export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata'>>;
 
 export interface JobListFilter {
   status?: JobStatus;
@@ -78,6 +79,7 @@ export interface NewVideo {
   storageKey: string | null;
   sourceJobId: string | null;
   metadata: ProbedMetadata | null;
+  clientMetadata?: ClientMetadata | null;
 }
 
 export interface VideoListFilter {

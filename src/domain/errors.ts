@@ -9,21 +9,108 @@ export type DomainErrorKind =
   | 'range_not_satisfiable'
   | 'validation'
   | 'insufficient_storage'
-  | 'unavailable';
+  | 'unavailable'
+  | 'internal';
+
+interface CodeEntry {
+  kind: DomainErrorKind;
+  /** Whether the same request, unchanged, may succeed later (a client may retry it with backoff). */
+  retryable: boolean;
+  description: string;
+}
+
+/**
+ * Every `code` a problem document can carry: stable, snake_case, for programs to branch on (the
+ * `detail` sentence is for people and may change). Add codes; never rename or remove one.
+ */
+export const ERROR_CODES = {
+  // 400
+  bad_request: { kind: 'bad_request', retryable: false, description: 'The request is malformed.' },
+  invalid_json: { kind: 'bad_request', retryable: false, description: 'The body is not valid JSON.' },
+  invalid_body: { kind: 'bad_request', retryable: false, description: 'The body has the wrong shape: not an object, unknown fields, wrong types or missing fields.' },
+  invalid_query: { kind: 'bad_request', retryable: false, description: 'A query parameter is malformed.' },
+  invalid_multipart: { kind: 'bad_request', retryable: false, description: 'The multipart body is broken.' },
+  file_missing: { kind: 'bad_request', retryable: false, description: 'No `file` field in the upload.' },
+  invalid_idempotency_key: { kind: 'bad_request', retryable: false, description: 'The Idempotency-Key header is empty or longer than 255 characters.' },
+  // 401
+  unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token.' },
+  // 404
+  not_found: { kind: 'not_found', retryable: false, description: 'The resource does not exist.' },
+  route_not_found: { kind: 'not_found', retryable: false, description: 'No route has this method and path.' },
+  video_not_found: { kind: 'not_found', retryable: false, description: 'The video does not exist (detail names the id).' },
+  job_not_found: { kind: 'not_found', retryable: false, description: 'The job does not exist (detail names the id).' },
+  video_file_missing: { kind: 'not_found', retryable: false, description: "The video's file is gone." },
+  // 409
+  conflict: { kind: 'conflict', retryable: false, description: 'The resource is not in a state that allows this.' },
+  video_not_ready: { kind: 'conflict', retryable: true, description: 'The video is not ready yet; it will be once the job producing it completes (not retryable when the video failed).' },
+  video_in_use: { kind: 'conflict', retryable: true, description: 'A job that is not finished uses or produces the video.' },
+  input_video_failed: { kind: 'conflict', retryable: false, description: 'An input video is failed and cannot be used.' },
+  job_not_pending: { kind: 'conflict', retryable: false, description: 'A named job is not pending.' },
+  job_finished: { kind: 'conflict', retryable: false, description: 'The job is already finished.' },
+  job_not_failed: { kind: 'conflict', retryable: false, description: 'Only a failed job can be retried.' },
+  idempotency_key_in_flight: { kind: 'conflict', retryable: true, description: 'A request with this Idempotency-Key is still being processed; retry after Retry-After.' },
+  // 413
+  payload_too_large: { kind: 'payload_too_large', retryable: false, description: 'The body is too large.' },
+  body_too_large: { kind: 'payload_too_large', retryable: false, description: 'The JSON body is larger than 64 kB.' },
+  upload_too_large: { kind: 'payload_too_large', retryable: false, description: 'The file is larger than MAX_UPLOAD_BYTES.' },
+  // 415
+  unsupported_media: { kind: 'unsupported_media_type', retryable: false, description: 'Not a video FFmpeg can decode, or no real video stream.' },
+  unsupported_encoding: { kind: 'unsupported_media_type', retryable: false, description: 'The body encoding or charset is not supported.' },
+  // 416
+  range_not_satisfiable: { kind: 'range_not_satisfiable', retryable: false, description: 'The byte range cannot be served.' },
+  // 422
+  validation_failed: { kind: 'validation', retryable: false, description: 'A well-formed body holds an unacceptable value (detail and `field` name it).' },
+  trim_range_empty: { kind: 'validation', retryable: false, description: 'end is not after start, or the range holds no frame of the input.' },
+  trim_end_beyond_duration: { kind: 'validation', retryable: false, description: 'end is beyond the duration of the input.' },
+  metadata_too_large: { kind: 'validation', retryable: false, description: '`metadata` is larger than 4 kB serialized.' },
+  idempotency_key_reused: { kind: 'validation', retryable: false, description: 'The Idempotency-Key was used with a different request (method, path or body) in the last 24 h.' },
+  // 5xx
+  internal_error: { kind: 'internal', retryable: false, description: 'A bug; it has been logged.' },
+  service_unavailable: { kind: 'unavailable', retryable: true, description: 'A backing service (PostgreSQL, Redis) is unreachable; retry after Retry-After.' },
+  not_ready: { kind: 'unavailable', retryable: true, description: 'A backing part is not ready (`checks` names it).' },
+  contended: { kind: 'unavailable', retryable: true, description: 'The change kept losing to concurrent ones; retry after Retry-After.' },
+  insufficient_storage: { kind: 'insufficient_storage', retryable: true, description: 'Not enough free space on the storage volume; nothing was kept.' },
+} as const satisfies Record<string, CodeEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The code a DomainError gets when the site that throws it names none. */
+export const DEFAULT_CODE_OF: Record<DomainErrorKind, ErrorCode> = {
+  bad_request: 'bad_request',
+  unauthorized: 'unauthorized',
+  not_found: 'not_found',
+  conflict: 'conflict',
+  payload_too_large: 'payload_too_large',
+  unsupported_media_type: 'unsupported_media',
+  range_not_satisfiable: 'range_not_satisfiable',
+  validation: 'validation_failed',
+  insufficient_storage: 'insufficient_storage',
+  unavailable: 'service_unavailable',
+  internal: 'internal_error',
+};
+
+export const isErrorCode = (code: unknown): code is ErrorCode => typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 
 export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
   constructor(
     readonly kind: DomainErrorKind,
     message: string,
     readonly extra: Record<string, unknown> = {},
+    code?: ErrorCode,
+    retryable?: boolean,
   ) {
     super(message);
     this.name = 'DomainError';
+    this.code = code ?? DEFAULT_CODE_OF[kind];
+    this.retryable = retryable ?? ERROR_CODES[this.code].retryable;
   }
 }
 
-export const badRequest = (detail: string, extra?: Record<string, unknown>) => new DomainError('bad_request', detail, extra);
-export const notFound = (detail: string) => new DomainError('not_found', detail);
-export const conflict = (detail: string) => new DomainError('conflict', detail);
-export const validation = (detail: string, extra?: Record<string, unknown>) => new DomainError('validation', detail, extra);
-export const unavailable = (detail: string) => new DomainError('unavailable', detail);
+export const badRequest = (detail: string, extra?: Record<string, unknown>, code?: ErrorCode) => new DomainError('bad_request', detail, extra, code);
+export const notFound = (detail: string, code?: ErrorCode) => new DomainError('not_found', detail, {}, code);
+export const conflict = (detail: string, code?: ErrorCode, retryable?: boolean) => new DomainError('conflict', detail, {}, code, retryable);
+export const validation = (detail: string, extra?: Record<string, unknown>, code?: ErrorCode) => new DomainError('validation', detail, extra, code);
+export const unavailable = (detail: string, code?: ErrorCode) => new DomainError('unavailable', detail, {}, code);

@@ -1,3 +1,5 @@
+import type { ClientMetadata } from './metadata.js';
+
 export const JOB_TYPES = ['trim', 'concat'] as const;
 export const JOB_STATUSES = ['pending', 'queued', 'in_progress', 'completed', 'failed', 'cancelled'] as const;
 export const TRIM_MODES = ['accurate', 'copy'] as const;
@@ -23,6 +25,8 @@ export interface JobBase {
   attempts: number;
   error: string | null;
   method: string | null;
+  /** The client's own object given with the command (null: none). */
+  clientMetadata: ClientMetadata | null;
   /** Until when the execution that claimed it owns it without a heartbeat. */
   leaseUntil: Date | null;
   /** `attempts` when the current run began; the run's attempt budget counts from here. */

@@ -18,6 +18,7 @@ export function toVideoResource(v: Video) {
     container: v.container,
     sourceJobId: v.sourceJobId,
     downloadUrl: v.status === 'ready' ? `/api/videos/${v.id}/download` : null,
+    metadata: v.clientMetadata ?? {},
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
   };
@@ -37,6 +38,7 @@ export function toJobResource(j: Job) {
     attempts: j.attempts,
     error: j.error,
     method: j.method,
+    metadata: j.clientMetadata ?? {},
     createdAt: j.createdAt.toISOString(),
     queuedAt: j.queuedAt?.toISOString() ?? null,
     startedAt: j.startedAt?.toISOString() ?? null,

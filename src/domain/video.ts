@@ -1,3 +1,5 @@
+import type { ClientMetadata } from './metadata.js';
+
 export const VIDEO_KINDS = ['upload', 'trim', 'concat'] as const;
 export const VIDEO_STATUSES = ['pending', 'processing', 'ready', 'failed'] as const;
 export type VideoKind = (typeof VIDEO_KINDS)[number];
@@ -22,6 +24,8 @@ export interface Video {
   container: string | null;
   media: MediaDetails | null;
   sourceJobId: string | null;
+  /** The client metadata of the command that produces it (null: none, and for uploads). */
+  clientMetadata: ClientMetadata | null;
   eventSeq: number;
   createdAt: Date;
   updatedAt: Date;

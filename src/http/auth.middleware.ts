@@ -50,6 +50,6 @@ export function apiKeyAuth(apiKey: string | undefined): RequestHandler {
       if (session && sessionTokenValid(apiKey, session)) return next();
     }
     res.setHeader('WWW-Authenticate', 'Bearer');
-    sendProblem(res, problem(401, 'Missing or wrong API key: send Authorization: Bearer <API_KEY>.'));
+    sendProblem(res, problem(401, 'Missing or wrong API key: send Authorization: Bearer <API_KEY>.', { code: 'unauthorized' }));
   };
 }

@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { toJobResource } from '../domain/representation.js';
 import type { JobService } from '../services/job.service.js';
 import type { RunService } from '../services/run.service.js';
@@ -14,13 +14,14 @@ export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jo
     summary: 'Queue every pending job, or only the named ones and the pending jobs they depend on',
     description: 'Idempotent: two calls, or two clients at once, never queue a job twice.',
     body: { schema: RunBody, required: false },
+    idempotent: true,
     responses: { 202: { description: 'Queued job ids, in the order they will be able to run', json: RunResult } },
     errors: {
       ...jsonBodyErrors,
-      404: 'Unknown job id',
-      409: 'A named job is not pending',
-      422: 'A job id that is not a UUID, or more than 10 000 ids',
-      503: 'PostgreSQL or Redis is unreachable; nothing was queued',
+      404: { description: 'Unknown job id', codes: ['job_not_found'] },
+      409: { description: 'A named job is not pending', codes: ['job_not_pending'] },
+      422: { description: 'A job id that is not a UUID, or more than 10 000 ids', codes: ['validation_failed'] },
+      503: { description: 'PostgreSQL or Redis is unreachable, or the change kept losing to concurrent ones; nothing was queued', codes: ['service_unavailable', 'contended'] },
     },
   },
   list: {
@@ -29,7 +30,7 @@ export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jo
     summary: 'List jobs, newest first',
     query: JobListQuery,
     responses: { 200: { description: 'A page', json: page(JobSchema) } },
-    errors: { 400: 'Bad query', ...databaseDown },
+    errors: { 400: { description: 'Bad query', codes: ['invalid_query'] }, ...databaseDown },
   },
   get: {
     method: 'get',
@@ -37,7 +38,7 @@ export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jo
     summary: 'One job',
     params: JobIdParams,
     responses: { 200: { description: 'The job', json: JobSchema } },
-    errors: { 404: 'Unknown job', ...databaseDown },
+    errors: { 404: { description: 'Unknown job', codes: ['job_not_found'] }, ...databaseDown },
   },
   cancel: {
     method: 'post',
@@ -46,19 +47,24 @@ export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jo
     description: 'A running FFmpeg is stopped and its partial output removed.',
     params: JobIdParams,
     responses: { 200: { description: 'The cancelled job', json: JobSchema } },
-    errors: { 404: 'Unknown job', 409: 'Already finished', ...databaseDown },
+    errors: { 404: { description: 'Unknown job', codes: ['job_not_found'] }, 409: { description: 'Already finished', codes: ['job_finished'] }, ...databaseDown },
   },
   retry: {
     method: 'post',
     path: '/jobs/:id/retry',
     summary: 'Put a failed job back in the queue (with the failed jobs it depends on)',
     params: JobIdParams,
+    idempotent: true,
     responses: { 202: { description: 'The queued job', json: JobSchema } },
-    errors: { 404: 'Unknown job', 409: 'Not failed', 503: 'PostgreSQL or Redis is unreachable' },
+    errors: {
+      404: { description: 'Unknown job', codes: ['job_not_found'] },
+      409: { description: 'Not failed', codes: ['job_not_failed'] },
+      503: { description: 'PostgreSQL or Redis is unreachable, or the change kept losing to concurrent ones', codes: ['service_unavailable', 'contended'] },
+    },
   },
 });
 
-export function jobsRouter(d: { jobs: JobService; runs: RunService }): Router {
+export function jobsRouter(d: { jobs: JobService; runs: RunService; idempotency: RequestHandler }): Router {
   return routerFrom(jobRoutes, {
     run: async (req, res) => {
       // An empty body (no Content-Type, or `{}`) means "every pending job".
@@ -85,5 +91,5 @@ export function jobsRouter(d: { jobs: JobService; runs: RunService }): Router {
     retry: async (req, res) => {
       res.status(202).json(toJobResource(await d.jobs.retry(pathId(req.params.id, 'Job'))));
     },
-  });
+  }, { idempotency: d.idempotency });
 }

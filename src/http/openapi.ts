@@ -2,7 +2,10 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import { eventRoutes } from './events.routes.js';
 import { jobRoutes } from './jobs.routes.js';
-import { defineRoutes, openApiPath, routerFrom, type RouteDeclaration, type RouteGroup, type SuccessResponse } from './route-declarations.js';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+import { statusOfCode } from './error-handler.js';
+import { IDEMPOTENCY_KEY_MAX } from './idempotency.middleware.js';
+import { defineRoutes, errorDoc, openApiPath, routerFrom, type RouteDeclaration, type RouteGroup, type SuccessResponse } from './route-declarations.js';
 import { previewRoutes } from './previews.routes.js';
 import { ProblemSchema } from './schemas.js';
 import { sessionRoutes } from './session.routes.js';
@@ -23,6 +26,21 @@ export const openApiRoutes = defineRoutes(
     },
   },
 );
+
+/**
+ * Codes any /api route may answer besides its own: a JSON body the parser refuses (even on a GET),
+ * a path nothing serves, a missing bearer token, a backing service away, a bug.
+ */
+export const COMMON_ERROR_CODES: readonly ErrorCode[] = [
+  'invalid_json',
+  'body_too_large',
+  'unsupported_encoding',
+  'bad_request',
+  'route_not_found',
+  'unauthorized',
+  'service_unavailable',
+  'internal_error',
+];
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
 export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
@@ -76,6 +94,10 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
         'Upload videos, record trim and concat commands, run them on FFmpeg workers, follow their status and download the results. ' +
         'Errors are RFC 9457 problem documents. A body of the wrong shape (not JSON, unknown fields, wrong types, missing fields) is 400; ' +
         'a well-formed body with an unacceptable value is 422. A path id that is not a UUID is 404. ' +
+        'Every problem carries a stable `code` (each response lists its own; `x-error-codes` on an operation lists all it may answer, ' +
+        '`x-common-error-codes` those any route may answer) and `retryable`: whether the same request, unchanged, may succeed later. ' +
+        'POST routes that create something honour an `Idempotency-Key` header (1–255 characters, scoped to the API key): a retry with the ' +
+        'same key and the same request within 24 h gets the first answer again (`Idempotent-Replayed: true`), nothing is created twice. ' +
         (options.apiKeyRequired
           ? 'This server has an API key: every /api route except this document needs `Authorization: Bearer <key>`.'
           : 'This server has no API key: every route is open.'),
@@ -86,21 +108,35 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The API_KEY the server was started with.' } },
     },
     security: options.apiKeyRequired ? [{ bearer: [] }] : [],
+    'x-common-error-codes': COMMON_ERROR_CODES,
+    'x-error-code-catalogue': Object.fromEntries(
+      Object.entries(ERROR_CODES).map(([code, e]) => [code, { status: statusOfCode(code as ErrorCode), retryable: e.retryable, description: e.description }]),
+    ),
     paths,
   };
 }
 
 function operationOf(route: RouteDeclaration, schemas: SchemaCollector, problem: Json, secured: boolean) {
-  const parameters = [...pathParameters(route, schemas), ...queryParameters(route, schemas)];
+  const parameters = [...pathParameters(route, schemas), ...queryParameters(route, schemas), ...(route.idempotent ? [idempotencyKeyParameter] : [])];
   const responses: Record<string, Json> = {};
-  for (const [status, response] of Object.entries(route.responses)) responses[status] = successResponse(response, schemas);
-  const errors = { ...route.errors, ...(secured ? { 401: 'No or a wrong bearer token' } : {}) };
-  for (const [status, when] of Object.entries(errors)) {
-    responses[status] = { description: when, content: { 'application/problem+json': { schema: problem } } };
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = successResponse(route.idempotent ? withReplayHeader(response) : response, schemas);
+  }
+  const errors = { ...route.errors, ...(secured ? { 401: { description: 'No or a wrong bearer token', codes: ['unauthorized' as const] } } : {}) };
+  const allCodes = new Set<ErrorCode>();
+  for (const [status, e] of Object.entries(errors)) {
+    const { description, codes } = errorDoc(Number(status), e);
+    codes.forEach((c) => allCodes.add(c));
+    responses[status] = {
+      description: `${description}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
+      'x-error-codes': codes,
+      content: { 'application/problem+json': { schema: { allOf: [problem, { properties: { code: { enum: codes } } }] } } },
+    };
   }
   return {
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
+    'x-error-codes': [...allCodes],
     ...(secured ? {} : { security: [] }),
     ...(parameters.length ? { parameters } : {}),
     ...(route.body
@@ -108,6 +144,21 @@ function operationOf(route: RouteDeclaration, schemas: SchemaCollector, problem:
       : {}),
     responses: Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b))),
   };
+}
+
+const idempotencyKeyParameter: Json = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'Makes a retry safe: the same key with the same request within 24 h answers the first response again (same status, body and ' +
+    'Location) and creates nothing; with a different request it is a 422 `idempotency_key_reused`. A second request with a key whose ' +
+    'first is still being processed waits for it (up to a few seconds), then answers 409 `idempotency_key_in_flight` with Retry-After.',
+  schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX },
+};
+
+function withReplayHeader(r: SuccessResponse): SuccessResponse {
+  return { ...r, headers: { ...r.headers, 'Idempotent-Replayed': '`true` when this is the stored answer to an earlier request with the same Idempotency-Key' } };
 }
 
 function successResponse(r: SuccessResponse, schemas: SchemaCollector): Json {

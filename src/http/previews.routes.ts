@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { validation } from '../domain/errors.js';
 import type { PreviewFile, PreviewService } from '../services/preview.service.js';
 import { pathId } from './ids.js';
-import { databaseDown, defineRoutes, routerFrom } from './route-declarations.js';
+import { databaseDown, defineRoutes, routerFrom, type ErrorDoc } from './route-declarations.js';
 import { VideoIdParams } from './schemas.js';
 
 export const ThumbnailQuery = z.object({
@@ -34,7 +34,10 @@ export const StoryboardSchema = z
   })
   .meta({ id: 'Storyboard' });
 
-const notReady = { 404: 'Unknown video, or its file is gone', 409: 'The video is not ready (detail names the status)' };
+const notReady: Record<number, ErrorDoc> = {
+  404: { description: 'Unknown video, or its file is gone', codes: ['video_not_found'] },
+  409: { description: 'The video is not ready (detail names the status)', codes: ['video_not_ready'] },
+};
 const jpeg = { 'image/jpeg': {} };
 
 export const previewRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'previews' }, {

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -20,13 +21,35 @@ export interface Problem {
   title: string;
   status: number;
   detail: string;
+  /** Stable, for programs (domain/errors.ts lists them all). */
+  code: ErrorCode;
+  /** Whether the same request, unchanged, may succeed later. */
+  retryable: boolean;
   [extra: string]: unknown;
 }
 
-export function problem(status: number, detail: string, extra: Record<string, unknown> = {}): Problem {
+/** The code a problem gets when its maker names none: the generic one of its status. */
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media',
+  416: 'range_not_satisfiable',
+  422: 'validation_failed',
+  500: 'internal_error',
+  503: 'service_unavailable',
+  507: 'insufficient_storage',
+};
+
+export function problem(status: number, detail: string, extra: Record<string, unknown> & { code?: ErrorCode; retryable?: boolean } = {}): Problem {
   const title = TITLES[status] ?? 'Error';
   const slug = title.toLowerCase().replace(/[^a-z]+/g, '-');
-  return { type: `/problems/${slug}`, title, status, detail, ...extra };
+  const { code: given, retryable: givenRetryable, ...rest } = extra;
+  const code = given ?? CODE_OF_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
+  const retryable = givenRetryable ?? ERROR_CODES[code].retryable;
+  return { type: `/problems/${slug}`, title, status, detail, code, retryable, ...rest };
 }
 
 export function sendProblem(res: Response, p: Problem): void {

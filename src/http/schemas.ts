@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
 import { VIDEO_KINDS, VIDEO_STATUSES } from '../domain/video.js';
 
@@ -10,17 +11,23 @@ const TimeValue = z
   .union([z.number().min(0), z.string().regex(TIME_STRING)])
   .describe('Seconds (a non-negative number) or an "HH:MM:SS(.mmm)" string.');
 
+const Metadata = z
+  .record(z.string(), z.json())
+  .describe('Any JSON object of yours, up to 4 kB serialized; stored on the job and its output video and returned with both.');
+
 export const TrimBody = z
   .strictObject({
     start: TimeValue,
     end: TimeValue,
     mode: z.enum(TRIM_MODES).default('accurate'),
+    metadata: Metadata.optional(),
   })
   .describe('A trim command: keep [start, end) of the video.');
 
 export const ConcatBody = z
   .strictObject({
     videoIds: z.array(z.uuid()).min(2).max(100).describe('2 to 100 video ids, in play order; repeats allowed.'),
+    metadata: Metadata.optional(),
   })
   .describe('A concat command.');
 
@@ -74,6 +81,7 @@ export const VideoSchema = z
     container: z.string().nullable(),
     sourceJobId: z.uuid().nullable(),
     downloadUrl: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()).describe('The `metadata` of the command that produces it; `{}` for uploads and commands without.'),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -95,6 +103,7 @@ export const JobSchema = z
     attempts: z.number().int(),
     error: z.string().nullable(),
     method: z.string().nullable().describe('How the output was made, e.g. "reencode", "stream-copy", "concat-demuxer".'),
+    metadata: z.record(z.string(), z.unknown()).describe('The `metadata` given with the command; `{}` when none was.'),
     createdAt: Timestamp,
     queuedAt: Timestamp.nullable(),
     startedAt: Timestamp.nullable(),
@@ -109,6 +118,8 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).describe('Stable, for programs to branch on; `detail` is for people.'),
+    retryable: z.boolean().describe('Whether the same request, unchanged, may succeed later (retry with backoff, honouring Retry-After).'),
     instance: z.string().optional(),
   })
   .meta({ id: 'Problem', description: 'An RFC 9457 problem document.' });

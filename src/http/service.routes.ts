@@ -65,6 +65,8 @@ export function serviceRouter(d: { checks: ReadinessCheck[]; metrics: Metrics })
             title: 'Service Unavailable',
             status: 503,
             detail: `Not ready: ${failing.map((f) => `${f.name} (${f.error})`).join(', ')}.`,
+            code: 'not_ready',
+            retryable: true,
             checks,
           }),
         );

@@ -34,11 +34,11 @@ export function uploadMiddleware(tmpDir: string, maxBytes: number, drain: Drain)
       if (!err || err instanceof multer.MulterError) return next(err);
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EDQUOT') {
-        return next(new DomainError('insufficient_storage', 'The storage volume is full; the upload was not kept.'));
+        return next(new DomainError('insufficient_storage', 'The storage volume is full; the upload was not kept.', {}, 'insufficient_storage'));
       }
       if (code) return next(err);
       // The multipart parser's own complaints (no boundary, truncated form…) are the client's.
-      next(new DomainError('bad_request', `Malformed multipart body: ${(err as Error).message}. Send one file in the field "file".`));
+      next(new DomainError('bad_request', `Malformed multipart body: ${(err as Error).message}. Send one file in the field "file".`, {}, 'invalid_multipart'));
     });
   };
 }

@@ -7,15 +7,15 @@ import { DomainError } from '../domain/errors.js';
  */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new DomainError('bad_request', 'The request body must be a JSON object.');
+    throw new DomainError('bad_request', 'The request body must be a JSON object.', {}, 'invalid_body');
   }
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const where = issue.path.length ? issue.path.join('.') : 'body';
   const detail = `${where}: ${issue.message}`;
-  if (isShapeIssue(issue, body)) throw new DomainError('bad_request', detail, { field: where });
-  throw new DomainError('validation', detail, { field: where });
+  if (isShapeIssue(issue, body)) throw new DomainError('bad_request', detail, { field: where }, 'invalid_body');
+  throw new DomainError('validation', detail, { field: where }, 'validation_failed');
 }
 
 export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.output<S> {
@@ -23,7 +23,7 @@ export function parseQuery<S extends z.ZodType>(schema: S, query: unknown): z.ou
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new DomainError('bad_request', `Query parameter ${issue.path.join('.') || '?'}: ${issue.message}`);
+  throw new DomainError('bad_request', `Query parameter ${issue.path.join('.') || '?'}: ${issue.message}`, {}, 'invalid_query');
 }
 
 function isShapeIssue(issue: z.core.$ZodIssue, body: unknown): boolean {

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, badRequest, validation } from '../domain/errors.js';
+import { checkedMetadata } from '../domain/metadata.js';
 import { toJobResource, toVideoResource } from '../domain/representation.js';
 import type { CommandService } from '../services/command.service.js';
 import type { DownloadService } from '../services/download.service.js';
@@ -22,6 +23,7 @@ export interface VideoRouteDeps {
   downloads: DownloadService;
   upload: RequestHandler[];
   drain: Drain;
+  idempotency: RequestHandler;
 }
 
 export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'videos' }, {
@@ -30,14 +32,15 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
     path: '/videos',
     summary: 'Upload one video',
     body: { schema: UploadForm, required: true, mediaType: 'multipart/form-data' },
+    idempotent: true,
     responses: {
       201: { description: 'Stored and probed (kind upload, status ready)', json: VideoSchema, headers: { Location: 'The new video' } },
     },
     errors: {
-      400: 'No `file` field, or a broken multipart body',
-      413: 'Larger than MAX_UPLOAD_BYTES',
-      415: 'Not a video FFmpeg can decode, or no real video stream (text, still image, audio only); nothing is kept',
-      507: 'Not enough free space on the storage volume; nothing is kept',
+      400: { description: 'No `file` field, or a broken multipart body', codes: ['file_missing', 'invalid_multipart'] },
+      413: { description: 'Larger than MAX_UPLOAD_BYTES', codes: ['upload_too_large'] },
+      415: { description: 'Not a video FFmpeg can decode, or no real video stream (text, still image, audio only); nothing is kept', codes: ['unsupported_media'] },
+      507: { description: 'Not enough free space on the storage volume; nothing is kept', codes: ['insufficient_storage'] },
       ...databaseDown,
     },
   },
@@ -47,19 +50,20 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
     summary: 'List videos, newest first',
     query: VideoListQuery,
     responses: { 200: { description: 'A page', json: page(VideoSchema) } },
-    errors: { 400: 'Bad query', ...databaseDown },
+    errors: { 400: { description: 'Bad query', codes: ['invalid_query'] }, ...databaseDown },
   },
   concat: {
     method: 'post',
     path: '/videos/concat',
     summary: 'Record a concat command (runs nothing)',
     body: { schema: ConcatBody, required: true },
+    idempotent: true,
     responses: { 201: { description: 'The pending job', json: JobSchema, headers: { Location: 'The new job' } } },
     errors: {
       ...jsonBodyErrors,
-      404: 'An id is unknown (named in detail)',
-      409: 'An input video is failed',
-      422: 'Fewer than 2 or more than 100 ids, or an id that is not a UUID',
+      404: { description: 'An id is unknown (named in detail)', codes: ['video_not_found'] },
+      409: { description: 'An input video is failed', codes: ['input_video_failed'] },
+      422: { description: 'Fewer than 2 or more than 100 ids, an id that is not a UUID, or `metadata` over 4 kB', codes: ['validation_failed', 'metadata_too_large'] },
       ...databaseDown,
     },
   },
@@ -69,7 +73,7 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
     summary: 'One video',
     params: VideoIdParams,
     responses: { 200: { description: 'The video', json: VideoSchema } },
-    errors: { 404: 'Unknown video', ...databaseDown },
+    errors: { 404: { description: 'Unknown video', codes: ['video_not_found'] }, ...databaseDown },
   },
   delete: {
     method: 'delete',
@@ -77,7 +81,11 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
     summary: 'Delete the record and its file',
     params: VideoIdParams,
     responses: { 204: { description: 'Deleted' } },
-    errors: { 404: 'Unknown video', 409: 'A job that is not finished uses or produces it', ...databaseDown },
+    errors: {
+      404: { description: 'Unknown video', codes: ['video_not_found'] },
+      409: { description: 'A job that is not finished uses or produces it', codes: ['video_in_use'] },
+      ...databaseDown,
+    },
   },
   trim: {
     method: 'post',
@@ -85,12 +93,17 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
     summary: 'Record a trim command (runs nothing)',
     params: VideoIdParams,
     body: { schema: TrimBody, required: true },
+    idempotent: true,
     responses: { 201: { description: 'The pending job', json: JobSchema, headers: { Location: 'The new job' } } },
     errors: {
       ...jsonBodyErrors,
-      404: 'Unknown video',
-      409: 'The input video is failed',
-      422: 'start < 0, end ≤ start, end beyond the duration of a ready input, unknown mode, or a time string that is not HH:MM:SS(.mmm)',
+      404: { description: 'Unknown video', codes: ['video_not_found'] },
+      409: { description: 'The input video is failed', codes: ['input_video_failed'] },
+      422: {
+        description:
+          'start < 0, end ≤ start or a range without a frame, end beyond the duration of a ready input, unknown mode, a time string that is not HH:MM:SS(.mmm), or `metadata` over 4 kB',
+        codes: ['validation_failed', 'trim_range_empty', 'trim_end_beyond_duration', 'metadata_too_large'],
+      },
       ...databaseDown,
     },
   },
@@ -110,9 +123,9 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
       304: { description: 'If-None-Match matched the ETag' },
     },
     errors: {
-      404: 'Unknown video, or its file is gone',
-      409: 'Not ready (detail names the status)',
-      416: 'Malformed or unsatisfiable byte range (`Content-Range: bytes */size`)',
+      404: { description: 'Unknown video, or its file is gone', codes: ['video_not_found', 'video_file_missing'] },
+      409: { description: 'Not ready (detail names the status; `retryable` is false once the video failed)', codes: ['video_not_ready'] },
+      416: { description: 'Malformed or unsatisfiable byte range (`Content-Range: bytes */size`)', codes: ['range_not_satisfiable'] },
       ...databaseDown,
     },
   },
@@ -123,7 +136,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
     upload: [
       ...d.upload,
       async (req, res) => {
-        if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' });
+        if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' }, 'file_missing');
         const release = d.drain.hold(req.file.path);
         const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) }).finally(release);
         res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
@@ -138,7 +151,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
 
     concat: async (req, res) => {
       const body = parseBody(ConcatBody, req.body);
-      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()));
+      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), checkedMetadata(body.metadata));
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
@@ -156,13 +169,13 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const body = parseBody(TrimBody, req.body);
       const start = toSeconds(body.start);
       const end = toSeconds(body.end);
-      if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' });
-      const job = await d.commands.trim(id, { start, end, mode: body.mode });
+      if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' }, 'trim_range_empty');
+      const job = await d.commands.trim(id, { start, end, mode: body.mode }, checkedMetadata(body.metadata));
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
     download: (req, res) => download(d.downloads, req, res),
-  });
+  }, { idempotency: d.idempotency });
 }
 
 async function download(downloads: DownloadService, req: Request, res: Response): Promise<void> {
@@ -183,7 +196,7 @@ async function download(downloads: DownloadService, req: Request, res: Response)
   if (range.kind === 'unsatisfiable') {
     throw new DomainError('range_not_satisfiable', `Range ${JSON.stringify(rangeHeader)} cannot be served from ${file.sizeBytes} bytes.`, {
       size: file.sizeBytes,
-    });
+    }, 'range_not_satisfiable');
   }
   res.type(file.contentType);
   const slice = range.kind === 'single' ? { start: range.start, end: range.end } : undefined;

@@ -10,10 +10,11 @@ export class VideoRepository implements VideoStore {
     const m = v.metadata;
     const [row] = await this.sql<Video[]>`
       INSERT INTO videos (id, kind, status, original_name, storage_key, source_job_id,
-        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, event_seq)
+        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, event_seq)
       VALUES (${v.id}, ${v.kind}, ${v.status}, ${v.originalName}, ${v.storageKey}, ${v.sourceJobId},
         ${m?.sizeBytes ?? null}, ${m?.durationSec ?? null}, ${m?.width ?? null}, ${m?.height ?? null}, ${m?.fps ?? null},
-        ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null}, 1)
+        ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null},
+        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, 1)
       RETURNING *`;
     return row!;
   }

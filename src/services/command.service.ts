@@ -1,15 +1,16 @@
 import type { JobLifecycle } from '../core/lifecycle.js';
 import type { Job, TrimParams } from '../domain/job.js';
+import type { ClientMetadata } from '../domain/metadata.js';
 
 /** Records trim and concat commands: a pending job and its pending output video, nothing run. */
 export class CommandService {
   constructor(private readonly lifecycle: JobLifecycle) {}
 
-  trim(videoId: string, params: TrimParams): Promise<Job> {
-    return this.lifecycle.record('trim', [videoId], params);
+  trim(videoId: string, params: TrimParams, metadata: ClientMetadata | null = null): Promise<Job> {
+    return this.lifecycle.record('trim', [videoId], params, metadata);
   }
 
-  concat(videoIds: string[]): Promise<Job> {
-    return this.lifecycle.record('concat', videoIds, {});
+  concat(videoIds: string[], metadata: ClientMetadata | null = null): Promise<Job> {
+    return this.lifecycle.record('concat', videoIds, {}, metadata);
   }
 }

@@ -32,12 +32,12 @@ export class DownloadService {
 
   async resolve(id: string): Promise<Downloadable> {
     const video = await this.videos.findById(id);
-    if (!video) throw notFound(`Video ${id} does not exist.`);
+    if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
     if (video.status !== 'ready' || !video.storageKey) {
-      throw conflict(`Video ${id} is not ready for download: its status is ${video.status}.`);
+      throw conflict(`Video ${id} is not ready for download: its status is ${video.status}.`, 'video_not_ready', video.status !== 'failed');
     }
     const stat = await this.storage.stat(video.storageKey);
-    if (!stat) throw notFound(`The file of video ${id} is gone.`);
+    if (!stat) throw notFound(`The file of video ${id} is gone.`, 'video_file_missing');
     const container = video.container ?? 'mp4';
     const ext = extensionForContainer(container);
     const base = video.originalName ? stripExtension(video.originalName) : `${video.kind}-${video.id}`;

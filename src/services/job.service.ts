@@ -14,7 +14,7 @@ export class JobService {
 
   async get(id: string): Promise<Job> {
     const job = await this.jobs.findById(id);
-    if (!job) throw notFound(`Job ${id} does not exist.`);
+    if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
     return job;
   }
 

@@ -104,9 +104,9 @@ export class PreviewService {
 
   private async ready(id: string): Promise<{ video: Video; key: string; duration: number }> {
     const video = await this.videos.findById(id);
-    if (!video) throw notFound(`Video ${id} does not exist.`);
+    if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
     if (video.status !== 'ready' || !video.storageKey || !video.durationSec) {
-      throw conflict(`Video ${id} is not ready: its status is ${video.status}.`);
+      throw conflict(`Video ${id} is not ready: its status is ${video.status}.`, 'video_not_ready', video.status !== 'failed');
     }
     return { video, key: video.storageKey, duration: video.durationSec };
   }

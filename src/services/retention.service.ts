@@ -1,4 +1,5 @@
 import type { VideoStore } from '../core/ports.js';
+import type { IdempotencyKeyStore } from '../repositories/idempotency-key.repository.js';
 import type { OutboxRepository } from '../repositories/outbox.repository.js';
 import type { FileStorage } from '../storage/file-storage.js';
 
@@ -8,12 +9,16 @@ export interface RetentionReport {
   tempFilesDeleted: number;
   orphanFilesDeleted: number;
   outboxEventsDeleted: number;
+  /** Idempotency keys past their 24 h. */
+  idempotencyKeysDeleted: number;
 }
 
 export interface RetentionOptions {
   videos: VideoStore;
   outbox: OutboxRepository;
   storage: FileStorage;
+  /** Absent: expired idempotency keys are left alone. */
+  idempotencyKeys?: Pick<IdempotencyKeyStore, 'deleteExpiredBefore'>;
   /** Failed outputs and stray temp files older than this go (RETENTION_HOURS). */
   retentionHours: number;
   /** Delivered events older than this go; SSE replays reach back this far (OUTBOX_RETENTION_HOURS). */
@@ -26,8 +31,8 @@ export interface RetentionOptions {
 const ORPHAN_GRACE_MS = 3_600_000;
 
 /**
- * Deletes failed and cancelled outputs, stray temp files, files no video names, and delivered
- * outbox events, each in bounded batches so no statement holds locks for long.
+ * Deletes failed and cancelled outputs, stray temp files, files no video names, delivered outbox
+ * events and expired idempotency keys, each in bounded batches so no statement holds locks for long.
  */
 export class RetentionService {
   private readonly batchSize: number;
@@ -56,7 +61,14 @@ export class RetentionService {
       outboxEventsDeleted += n;
       if (n < this.batchSize) break;
     }
-    return { videosDeleted, batches, tempFilesDeleted, orphanFilesDeleted, outboxEventsDeleted };
+    let idempotencyKeysDeleted = 0;
+    for (;;) {
+      if (!this.o.idempotencyKeys) break;
+      const n = await this.o.idempotencyKeys.deleteExpiredBefore(now, this.batchSize);
+      idempotencyKeysDeleted += n;
+      if (n < this.batchSize) break;
+    }
+    return { videosDeleted, batches, tempFilesDeleted, orphanFilesDeleted, outboxEventsDeleted, idempotencyKeysDeleted };
   }
 
   private async removeOrphans(before: Date): Promise<number> {

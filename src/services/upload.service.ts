@@ -28,7 +28,7 @@ export class UploadService {
     try {
       const result = await this.probe(file.tempPath);
       if (!result.ok) {
-        throw new DomainError('unsupported_media_type', `The uploaded file is not a video FFmpeg can use: ${result.reason}.`);
+        throw new DomainError('unsupported_media_type', `The uploaded file is not a video FFmpeg can use: ${result.reason}.`, {}, 'unsupported_media');
       }
       const id = randomUUID();
       const key = `${id}.${extensionForContainer(result.info.container)}`;

@@ -13,7 +13,7 @@ export class VideoService {
 
   async get(id: string): Promise<Video> {
     const video = await this.uow.read.videos.findById(id);
-    if (!video) throw notFound(`Video ${id} does not exist.`);
+    if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
     return video;
   }
 
@@ -24,11 +24,11 @@ export class VideoService {
   async delete(id: string): Promise<void> {
     const deleted = await this.uow.run(async ({ videos, jobs, outbox }) => {
       const video = await videos.lockById(id);
-      if (!video) throw notFound(`Video ${id} does not exist.`);
+      if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
       const busy = await jobs.findUnfinishedTouchingVideo(id);
       if (busy.length > 0) {
         const j = busy[0]!;
-        throw conflict(`Video ${id} is in use by job ${j.id}, which is ${j.status}.`);
+        throw conflict(`Video ${id} is in use by job ${j.id}, which is ${j.status}.`, 'video_in_use');
       }
       const gone = await videos.delete(id);
       if (gone) await outbox.append([videoEvent('video.deleted', gone)]);

@@ -63,6 +63,7 @@ class MemoryJobStore implements JobStore {
     const now = this.clock.now();
     const job = {
       ...j,
+      clientMetadata: j.clientMetadata ?? null,
       status: 'pending',
       progress: 0,
       attempts: 0,
@@ -227,6 +228,7 @@ class MemoryVideoStore implements VideoStore {
       audioCodec: m?.audioCodec ?? null,
       container: m?.container ?? null,
       media: m?.media ?? null,
+      clientMetadata: v.clientMetadata ?? null,
       eventSeq: 1,
       createdAt: now,
       updatedAt: now,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trim, upload } from '../helpers/api-flow.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
+import { problemShapeErrors } from '../helpers/problem-codes.js';
 
 // Thousands of random and malformed requests against every endpoint: none may answer 5xx.
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
@@ -110,16 +111,25 @@ describe('hostile input', () => {
         else if (b.kind === 'multipart') req = req.set('Content-Type', `multipart/form-data; boundary=${b.boundary}`).send(b.raw);
         else if (b.kind === 'multipart-file') req = req.attach('file', Buffer.from(b.bytes), 'x.mp4');
         let status: number;
+        let res: { status: number; headers: Record<string, string>; body: unknown; text?: string } | undefined;
         try {
-          status = (await req).status;
+          res = await req;
+          status = res.status;
         } catch (err) {
-          const e = err as { status?: number; code?: string };
+          const e = err as { status?: number; code?: string; response?: typeof res };
           if (e.code === 'ERR_INVALID_CHAR' || e.code === 'ERR_UNESCAPED_CHARACTERS' || e.code === 'ERR_HTTP_INVALID_HEADER_VALUE') return;
-          if (typeof e.status === 'number') status = e.status;
-          else throw err;
+          if (typeof e.status === 'number') {
+            status = e.status;
+            res = e.response;
+          } else throw err;
         }
         sent += 1;
         expect(status, `${r.method} ${url}`).toBeLessThan(500);
+        // Every problem names its code (one the document declares for the route) and whether to retry.
+        if (res && status >= 400 && r.method !== 'HEAD') {
+          const body = (res.body && typeof res.body === 'object' && Object.keys(res.body).length ? res.body : safeJson(res.text)) as Record<string, unknown>;
+          expect(problemShapeErrors(status, res.headers['content-type'], body, r.method, url), `${r.method} ${url} → ${status} ${JSON.stringify(body)}`).toEqual([]);
+        }
       }),
       { numRuns: RUNS, seed: Number(process.env.FUZZ_SEED ?? 20261125) },
     );
@@ -129,3 +139,11 @@ describe('hostile input', () => {
     expect((await h.api.get(`/api/videos/${videoId}`)).status).toBeLessThan(500);
   }, 240_000);
 });
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch {
+    return {};
+  }
+}

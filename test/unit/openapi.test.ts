@@ -138,7 +138,45 @@ describe('the OpenAPI document', () => {
     const body = trim.requestBody.content['application/json'].schema;
     expect(body.properties.mode.enum).toEqual(['accurate', 'copy']);
     expect(body.required).toEqual(['start', 'end']);
-    expect(trim.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+    expect(trim.parameters).toEqual([
+      expect.objectContaining({ name: 'id', in: 'path', required: true }),
+      expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
+    ]);
     expect(Object.keys(trim.responses)).toEqual(['201', '400', '404', '409', '413', '422', '503']);
+    expect(body.properties.metadata.type).toBe('object');
+  });
+
+  it('when built, then every problem response lists its codes, each answered with that status, and the Problem schema names them all', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: true }) as Json;
+    const catalogue = doc['x-error-code-catalogue'] as Record<string, { status: number; retryable: boolean }>;
+    expect(doc.components.schemas.Problem.properties.code.enum.length).toBeGreaterThan(20);
+    expect(doc.components.schemas.Problem.required).toEqual(expect.arrayContaining(['code', 'retryable']));
+    for (const [method, path, op] of documentedOperations(doc)) {
+      for (const [status, response] of Object.entries<Json>(op.responses).filter(([s]) => Number(s) >= 400)) {
+        const codes = response['x-error-codes'] as string[];
+        expect(codes.length, `${method} ${path} ${status}`).toBeGreaterThan(0);
+        for (const code of codes) expect(catalogue[code]?.status, `${method} ${path} ${status} ${code}`).toBe(Number(status));
+        if (method !== 'head') expect(response.content['application/problem+json'].schema.allOf[1].properties.code.enum).toEqual(codes);
+        for (const code of codes) expect(op['x-error-codes']).toContain(code);
+      }
+    }
+    const trim = doc.paths['/api/videos/{id}/trim'].post;
+    expect(trim.responses['422']['x-error-codes']).toEqual(
+      expect.arrayContaining(['trim_range_empty', 'trim_end_beyond_duration', 'metadata_too_large', 'idempotency_key_reused']),
+    );
+    expect(trim.responses['409']['x-error-codes']).toEqual(['input_video_failed', 'idempotency_key_in_flight']);
+    expect(doc.paths['/api/jobs/{id}/retry'].post.responses['409']['x-error-codes']).toEqual(['job_not_failed', 'idempotency_key_in_flight']);
+    expect(doc.paths['/api/videos/{id}'].get.responses['404']['x-error-codes']).toEqual(['video_not_found']);
+    expect(doc.paths['/api/videos/{id}'].get.parameters.map((p: Json) => p.name)).toEqual(['id']);
+  });
+
+  it('when every idempotent route is listed, then it is exactly the POSTs that create something', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: false }) as Json;
+    const idempotent = documentedOperations(doc)
+      .filter(([, , op]) => (op.parameters ?? []).some((p: Json) => p.name === 'Idempotency-Key'))
+      .map(([m, p]) => `${m} ${p}`)
+      .sort();
+    expect(idempotent).toEqual(expect.arrayContaining(['post /api/jobs/run', 'post /api/jobs/{id}/retry', 'post /api/videos', 'post /api/videos/concat', 'post /api/videos/{id}/trim']));
+    expect(idempotent.filter((r) => !r.startsWith('post ') || r.endsWith('/cancel'))).toEqual([]);
   });
 });

@@ -19,13 +19,13 @@ export const trimCommand: CommandType<'trim'> = {
   validate(params, [input]) {
     if (!input || input.status !== 'ready' || input.durationSec === null) return;
     if (params.end > input.durationSec + DURATION_TOLERANCE_SEC) {
-      throw validation(`end (${params.end}) is beyond the duration of video ${input.id} (${input.durationSec} s).`, { field: 'end' });
+      throw validation(`end (${params.end}) is beyond the duration of video ${input.id} (${input.durationSec} s).`, { field: 'end' }, 'trim_end_beyond_duration');
     }
     // Whatever the mode, a range must hold a frame: the same rule for every client, whatever a copy would keep.
     if (input.fps && framesInRange(params.start, Math.min(params.end, input.durationSec), input.fps) < 1) {
       throw validation(`The range ${params.start}..${params.end} s holds no frame of video ${input.id} (${input.fps} fps); make it at least one frame long.`, {
         field: 'end',
-      });
+      }, 'trim_range_empty');
     }
   },
   expectedDurationSec: (params) => params.end - params.start,

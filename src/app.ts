@@ -85,7 +85,7 @@ export function buildApp(d: AppDeps): Express {
   );
   api.use(previewsRouter(d.previews));
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, idempotency: idempotent }));
-  api.use(webhooksRouter(d.webhooks));
+  api.use(webhooksRouter(d.webhooks, idempotent));
   api.use(sessionRouter(d.apiKey));
   api.use(eventsRouter(d.events, d.drain));
   app.use('/api', api);

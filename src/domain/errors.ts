@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   route_not_found: { kind: 'not_found', retryable: false, description: 'No route has this method and path.' },
   video_not_found: { kind: 'not_found', retryable: false, description: 'The video does not exist (detail names the id).' },
   job_not_found: { kind: 'not_found', retryable: false, description: 'The job does not exist (detail names the id).' },
+  webhook_not_found: { kind: 'not_found', retryable: false, description: 'The webhook endpoint does not exist.' },
+  delivery_not_found: { kind: 'not_found', retryable: false, description: 'The webhook delivery does not exist.' },
   video_file_missing: { kind: 'not_found', retryable: false, description: "The video's file is gone." },
   // 409
   conflict: { kind: 'conflict', retryable: false, description: 'The resource is not in a state that allows this.' },
@@ -62,6 +64,7 @@ export const ERROR_CODES = {
   validation_failed: { kind: 'validation', retryable: false, description: 'A well-formed body holds an unacceptable value (detail and `field` name it).' },
   trim_range_empty: { kind: 'validation', retryable: false, description: 'end is not after start, or the range holds no frame of the input.' },
   trim_end_beyond_duration: { kind: 'validation', retryable: false, description: 'end is beyond the duration of the input.' },
+  webhook_url_refused: { kind: 'validation', retryable: false, description: 'The webhook URL is not http(s), or points at a private or loopback address (WEBHOOK_ALLOW_PRIVATE is not set).' },
   metadata_too_large: { kind: 'validation', retryable: false, description: '`metadata` is larger than 4 kB serialized.' },
   idempotency_key_reused: { kind: 'validation', retryable: false, description: 'The Idempotency-Key was used with a different request (method, path or body) in the last 24 h.' },
   // 5xx

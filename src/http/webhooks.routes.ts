@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { WebhookService } from '../services/webhook.service.js';
 import { toDeliveryResource, toWebhookResource, WEBHOOK_EVENT_TYPES } from '../webhooks/webhook.js';
@@ -68,8 +68,13 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     description:
       'Deliveries follow the Standard Webhooks specification: headers `webhook-id`, `webhook-timestamp` and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">`; body `{id, type, createdAt, data}` with `data` the Job or Video as the API returns it. At least once, in order per job or video, retried with exponential backoff for WEBHOOK_MAX_AGE_HOURS; 2xx is delivered, 410 disables the endpoint.',
     body: { schema: NewWebhookBody, required: true },
+    idempotent: true,
     responses: { 201: { description: 'The endpoint, with its secret (shown once)', json: WebhookWithSecret, headers: { Location: 'The endpoint' } } },
-    errors: { ...jsonBodyErrors, 422: 'A bad URL (not http(s), or a private address) or an unknown event type', ...databaseDown },
+    errors: {
+      ...jsonBodyErrors,
+      422: { description: 'A URL that is not http(s) or points at a private address, or an unknown event type', codes: ['webhook_url_refused', 'validation_failed'] },
+      ...databaseDown,
+    },
   },
   list: {
     method: 'get',
@@ -84,7 +89,7 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     summary: 'One webhook endpoint',
     params: WebhookIdParams,
     responses: { 200: { description: 'The endpoint', json: WebhookSchema } },
-    errors: { 404: 'Unknown webhook', ...databaseDown },
+    errors: { 404: { description: 'Unknown webhook', codes: ['webhook_not_found'] }, ...databaseDown },
   },
   update: {
     method: 'patch',
@@ -93,7 +98,12 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     params: WebhookIdParams,
     body: { schema: WebhookPatchBody, required: true },
     responses: { 200: { description: 'The endpoint', json: WebhookSchema } },
-    errors: { ...jsonBodyErrors, 404: 'Unknown webhook', 422: 'A bad URL or event type', ...databaseDown },
+    errors: {
+      ...jsonBodyErrors,
+      404: { description: 'Unknown webhook', codes: ['webhook_not_found'] },
+      422: { description: 'A bad URL or event type', codes: ['webhook_url_refused', 'validation_failed'] },
+      ...databaseDown,
+    },
   },
   delete: {
     method: 'delete',
@@ -101,7 +111,7 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     summary: 'Remove an endpoint and its delivery log',
     params: WebhookIdParams,
     responses: { 204: { description: 'Removed' } },
-    errors: { 404: 'Unknown webhook', ...databaseDown },
+    errors: { 404: { description: 'Unknown webhook', codes: ['webhook_not_found'] }, ...databaseDown },
   },
   rotateSecret: {
     method: 'post',
@@ -109,7 +119,7 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     summary: 'Replace the signing secret; the next delivery is signed with the new one',
     params: WebhookIdParams,
     responses: { 200: { description: 'The endpoint with its new secret (shown once)', json: WebhookWithSecret } },
-    errors: { 404: 'Unknown webhook', ...databaseDown },
+    errors: { 404: { description: 'Unknown webhook', codes: ['webhook_not_found'] }, ...databaseDown },
   },
   deliveries: {
     method: 'get',
@@ -118,7 +128,7 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     params: WebhookIdParams,
     query: DeliveryListQuery,
     responses: { 200: { description: 'A page', json: page(DeliverySchema) } },
-    errors: { 400: 'Bad query', 404: 'Unknown webhook', ...databaseDown },
+    errors: { 400: 'Bad query', 404: { description: 'Unknown webhook', codes: ['webhook_not_found'] }, ...databaseDown },
   },
   replay: {
     method: 'post',
@@ -126,11 +136,11 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     summary: 'Send a delivery again, whatever became of it',
     params: DeliveryParams,
     responses: { 202: { description: 'The delivery, pending again', json: DeliverySchema } },
-    errors: { 404: 'Unknown webhook or delivery', ...databaseDown },
+    errors: { 404: { description: 'Unknown webhook or delivery', codes: ['webhook_not_found', 'delivery_not_found'] }, ...databaseDown },
   },
 });
 
-export function webhooksRouter(webhooks: WebhookService): Router {
+export function webhooksRouter(webhooks: WebhookService, idempotency: RequestHandler): Router {
   const id = (raw: string | string[] | undefined) => pathId(raw, 'Webhook');
   return routerFrom(webhookRoutes, {
     create: async (req, res) => {
@@ -165,5 +175,5 @@ export function webhooksRouter(webhooks: WebhookService): Router {
       const d = await webhooks.replay(id(req.params.id), pathId(req.params.deliveryId, 'Delivery'));
       res.status(202).json(toDeliveryResource(d));
     },
-  });
+  }, { idempotency });
 }

@@ -31,24 +31,24 @@ export class WebhookService {
 
   async get(id: string): Promise<Webhook> {
     const w = await this.repo.findById(id);
-    if (!w) throw notFound(`Webhook ${id} does not exist.`);
+    if (!w) throw notFound(`Webhook ${id} does not exist.`, 'webhook_not_found');
     return w;
   }
 
   async update(id: string, patch: WebhookPatch): Promise<Webhook> {
     if (patch.url !== undefined) this.checkUrl(patch.url);
     const w = await this.repo.update(id, patch);
-    if (!w) throw notFound(`Webhook ${id} does not exist.`);
+    if (!w) throw notFound(`Webhook ${id} does not exist.`, 'webhook_not_found');
     return w;
   }
 
   async delete(id: string): Promise<void> {
-    if (!(await this.repo.delete(id))) throw notFound(`Webhook ${id} does not exist.`);
+    if (!(await this.repo.delete(id))) throw notFound(`Webhook ${id} does not exist.`, 'webhook_not_found');
   }
 
   async rotateSecret(id: string): Promise<Webhook> {
     const w = await this.repo.rotateSecret(id, generateSecret());
-    if (!w) throw notFound(`Webhook ${id} does not exist.`);
+    if (!w) throw notFound(`Webhook ${id} does not exist.`, 'webhook_not_found');
     return w;
   }
 
@@ -60,18 +60,18 @@ export class WebhookService {
   async replay(id: string, deliveryId: string): Promise<Delivery> {
     await this.get(id);
     const d = await this.dispatcher.replay(id, deliveryId);
-    if (!d) throw notFound(`Delivery ${deliveryId} of webhook ${id} does not exist.`);
+    if (!d) throw notFound(`Delivery ${deliveryId} of webhook ${id} does not exist.`, 'delivery_not_found');
     return d;
   }
 
   /** The URL's own text is checked here; the address it resolves to is checked again at every delivery. */
   private checkUrl(url: string): void {
     const target = new URL(url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw validation('A webhook URL must be http or https.', { field: 'url' });
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw validation('A webhook URL must be http or https.', { field: 'url' }, 'webhook_url_refused');
     if (this.allowPrivate) return;
     const host = target.hostname;
     if (host === 'localhost' || host.endsWith('.localhost') || refusedLiteral(host, false)) {
-      throw validation(`A webhook URL must not point at a private or loopback address (${host}); set WEBHOOK_ALLOW_PRIVATE=true to allow it.`, { field: 'url' });
+      throw validation(`A webhook URL must not point at a private or loopback address (${host}); set WEBHOOK_ALLOW_PRIVATE=true to allow it.`, { field: 'url' }, 'webhook_url_refused');
     }
   }
 }

@@ -60,7 +60,7 @@ describe('retention', () => {
       outboxRetentionHours: 2,
       batchSize: 2,
     }).runOnce();
-    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1, orphanFilesDeleted: 1, outboxEventsDeleted: 0 });
+    expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1, orphanFilesDeleted: 1, outboxEventsDeleted: 0, idempotencyKeysDeleted: 0 });
     for (const id of old) expect((await h.api.get(`/api/videos/${id}`)).status).toBe(404);
     expect((await h.api.get(`/api/videos/${recent.outputVideoId}`)).body.status).toBe('failed');
     expect((await h.api.get(`/api/videos/${v.id}`)).status).toBe(200);

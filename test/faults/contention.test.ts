@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, run, trim, upload, waitForJob } from '../helpers/api-flow.js';
 import { TEST_DATABASE_URL, startHarness, type Harness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
+import { until } from '../helpers/poll.js';
 import { envSharing, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
 
 let h: Harness;
@@ -27,16 +28,6 @@ afterAll(async () => {
   await rm(media, { recursive: true, force: true });
 });
 
-/** Polls until `probe` gives a value, or fails at the deadline. */
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Resolves once some backend of the test database waits for a lock (the run is blocked on our row). */
 const someoneWaitsForALock = () =>

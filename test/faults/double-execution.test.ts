@@ -6,6 +6,7 @@ import { download, run, trim, upload, waitForJob } from '../helpers/api-flow.js'
 import { checkAccurateTrim, makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
 import { TEST_DATABASE_URL, startHarness, type Harness } from '../helpers/harness.js';
 import { continueProcesses, psRows, stopTree } from '../helpers/process-tree.js';
+import { until } from '../helpers/poll.js';
 import { envSharing, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
 
 // Short, so that a paused execution loses its lease within seconds (the BullMQ lock of a worker
@@ -39,15 +40,6 @@ function ffmpegsOf(jobId: string): Ffmpeg[] {
     });
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 beforeAll(async () => {
   h = await startHarness({ worker: false });

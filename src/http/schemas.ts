@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import { JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
+import { JOB_ERROR_CODE_NAMES, JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
 import { VIDEO_KINDS, VIDEO_STATUSES } from '../domain/video.js';
 
 /** One schema per request; the same objects validate requests and generate the OpenAPI document. */
@@ -87,6 +87,20 @@ export const VideoSchema = z
   })
   .meta({ id: 'Video' });
 
+export const JobResultSchema = z
+  .object({
+    method: z.string(),
+    firstFrameSec: z.number().describe('Presentation time of the output\'s first video frame.'),
+    frameCount: z.number().int().describe('Video frames in the output.'),
+    durationSec: z.number(),
+    reencodedSec: z.number().describe('Seconds of video that were re-encoded: the head and tail of a smart cut, all of a re-encode, 0 for a copy.'),
+    fallbackReason: z.string().nullable().describe('Why an accurate trim could not be a smart cut and was re-encoded whole; null otherwise.'),
+  })
+  .meta({
+    id: 'JobResult',
+    examples: [{ method: 'smart-cut', firstFrameSec: 0, frameCount: 250, durationSec: 10, reencodedSec: 1.24, fallbackReason: null }],
+  });
+
 export const JobSchema = z
   .object({
     id: z.uuid(),
@@ -101,8 +115,17 @@ export const JobSchema = z
     dependsOn: z.array(z.uuid()),
     progress: z.number().min(0).max(100),
     attempts: z.number().int(),
-    error: z.string().nullable(),
-    method: z.string().nullable().describe('How the output was made, e.g. "reencode", "stream-copy", "concat-demuxer".'),
+    error: z.string().nullable().describe('Why the job (or, while it is retried, its last attempt) failed, with FFmpeg\'s stderr tail; for people.'),
+    errorCode: z
+      .enum(JOB_ERROR_CODE_NAMES)
+      .nullable()
+      .describe('Stable, for programs to branch on; set with `error`. `disk_full` covers ENOSPC and EDQUOT.'),
+    retryable: z
+      .boolean()
+      .nullable()
+      .describe('Whether retrying this job may succeed: true for crash-like failures; false for input errors and for `dependency_failed` (retry the dependency). Null without an error.'),
+    method: z.string().nullable().describe('How the output was made: "smart-cut", "reencode" or "stream-copy" for trims, "concat-copy" or "concat-filter" for concats.'),
+    result: JobResultSchema.nullable().describe('What the output achieved, read from the output itself; set once the job completed.'),
     metadata: z.record(z.string(), z.unknown()).describe('The `metadata` given with the command; `{}` when none was.'),
     createdAt: Timestamp,
     queuedAt: Timestamp.nullable(),

@@ -37,6 +37,8 @@ export interface SmartCutParams {
   onProgress: (percent: number) => void;
   /** Told why the source cannot be smart-cut, when it cannot. */
   onUnsupported?: (reason: string) => void;
+  /** Told, once the smart cut has succeeded, how many seconds of it were re-encoded (head + tail). */
+  onDone?: (summary: { reencodedSec: number }) => void;
   /** Told about every ffmpeg/ffprobe command that fails. */
   logger?: MediaLogger | undefined;
 }
@@ -293,5 +295,6 @@ export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
     await Promise.all(scratch.map((file) => rm(file, { force: true })));
   }
   overall.complete();
+  p.onDone?.({ reencodedSec: (plan.head?.duration ?? 0) + (plan.tail?.duration ?? 0) });
   return 'smart-cut';
 }

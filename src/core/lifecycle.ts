@@ -119,6 +119,35 @@ export class JobLifecycle {
     return orderByDependencies(queued);
   }
 
+  /**
+   * The jobs `run(jobIds)` would queue, with what it would do to each, changing nothing: checked as
+   * a run checks them (an unknown or non-pending named job is refused the same way).
+   */
+  async wouldRun(jobIds?: readonly string[]): Promise<{ job: Job; blockedBy: string | null }[]> {
+    const s = this.uow.read;
+    let jobs: Job[];
+    if (jobIds) {
+      const named = await s.jobs.findByIds(jobIds);
+      const known = new Set(named.map((j) => j.id));
+      const unknown = jobIds.find((id) => !known.has(id));
+      if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
+      const notPending = named.find((j) => j.status !== 'pending');
+      if (notPending) throw conflict(`Job ${notPending.id} is not pending: it is ${notPending.status}.`, 'job_not_pending');
+      const pendingDeps = (await s.jobs.dependenciesTransitive(jobIds)).filter((d) => d.status === 'pending' && !known.has(d.id));
+      jobs = [...named, ...pendingDeps];
+    } else {
+      jobs = [];
+      for (let offset = 0; ; offset += this.batchSize) {
+        const { items } = await s.jobs.list({ status: 'pending', limit: this.batchSize, offset });
+        jobs.push(...items);
+        if (items.length < this.batchSize) break;
+      }
+    }
+    const state = new Map((await s.jobs.findByIds([...new Set(jobs.flatMap((j) => j.dependsOn))])).map((d) => [d.id, d]));
+    for (const j of jobs) state.set(j.id, j);
+    return orderByDependencies(jobs).map((job) => ({ job, blockedBy: deadDependency(job, state) ?? null }));
+  }
+
   private async queueNamed(s: Stores, jobIds: readonly string[]): Promise<Job[]> {
     const named = await s.jobs.findByIds(jobIds);
     const known = new Set(named.map((j) => j.id));

@@ -34,6 +34,7 @@ export const ConcatBody = z
 export const RunBody = z
   .strictObject({
     jobIds: z.array(z.uuid()).max(10_000).optional().describe('Only these jobs (and the pending jobs they depend on).'),
+    dryRun: z.boolean().optional().describe('Change nothing; answer what the run would do with each job (200 DryRunResult).'),
   })
   .describe('Which pending jobs to queue; an empty body queues every pending job.');
 
@@ -151,6 +152,41 @@ export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 
 export const RunResult = z.object({ queued: z.array(z.uuid()) });
+
+export const JobPlanSchema = z
+  .object({
+    jobId: z.uuid(),
+    type: z.enum(JOB_TYPES),
+    method: z
+      .enum(['stream-copy', 'smart-cut', 'reencode', 'concat-copy', 'concat-filter'])
+      .nullable()
+      .describe('The method the worker will use; null when an input is still to be made, or the job would fail at once.'),
+    reason: z.string().describe('Why that method (or why none), for people.'),
+    expectedDurationSec: z.number().nullable().describe('Seconds of output it will make.'),
+    reencodedSec: z.number().nullable().describe('Seconds of video it will re-encode (0 for a copy).'),
+  })
+  .meta({ id: 'JobPlan' });
+
+export const DryRunResult = z
+  .object({ dryRun: z.literal(true), plans: z.array(JobPlanSchema) })
+  .meta({
+    id: 'DryRunResult',
+    examples: [
+      {
+        dryRun: true,
+        plans: [
+          {
+            jobId: '0b5e6c1e-1f0a-4c3e-9d2b-6a1f3e2d4c5b',
+            type: 'trim',
+            method: 'reencode',
+            reason: 'codec mpeg4 is not H.264: full re-encode',
+            expectedDurationSec: 4.08,
+            reencodedSec: 4.08,
+          },
+        ],
+      },
+    ],
+  });
 
 export const Health = z.object({ status: z.literal('ok') });
 

@@ -130,6 +130,40 @@ describe('running', () => {
   });
 });
 
+describe('planning a run (dry run)', () => {
+  it('when a dry run is asked for, then it lists the jobs a run would queue, dependencies first, and changes nothing', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    const c = await core.record('concat', [a.outputVideoId, v.id], {});
+    const other = await trim(v.id, 3, 4);
+    const eventsBefore = uow.events.length;
+    const all = await core.wouldRun();
+    expect(all.map((p) => p.job.id).sort()).toEqual([a.id, c.id, other.id].sort());
+    expect(all.findIndex((p) => p.job.id === c.id)).toBeGreaterThan(all.findIndex((p) => p.job.id === a.id));
+    expect(all.every((p) => p.blockedBy === null)).toBe(true);
+    expect((await core.wouldRun([c.id])).map((p) => p.job.id)).toEqual([a.id, c.id]);
+    expect(uow.events.length).toBe(eventsBefore);
+    for (const j of [a, c, other]) expect((await job(j.id)).status).toBe('pending');
+  });
+
+  it('when a named job is unknown or not pending, then the dry run is refused as the run would be', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    await core.run([a.id]);
+    expect((await refusal(core.wouldRun([a.id]))).code).toBe('job_not_pending');
+    expect((await refusal(core.wouldRun([randomUUID()]))).code).toBe('job_not_found');
+  });
+
+  it('when a pending job depends on a failed one, then the plan says the run would fail it', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    const c = await core.record('concat', [a.outputVideoId, v.id], {});
+    await core.run([a.id]);
+    await core.fail(await claimed(a.id), failure('input_invalid', 'bad'));
+    expect(await core.wouldRun([c.id])).toEqual([{ job: await job(c.id), blockedBy: `Dependency job ${a.id} is failed.` }]);
+  });
+});
+
 describe('executions are fenced', () => {
   it('when a lease is live, then a second delivery is told to come back when it ends', async () => {
     const v = await readyUpload();

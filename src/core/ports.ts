@@ -23,6 +23,11 @@ export interface Fence {
   token: number;
 }
 
+export interface Throughput {
+  encodeSecPerSec: number | null;
+  copySecPerSec: number | null;
+}
+
 export interface JobStore {
   insert(j: NewJob): Promise<Job>;
   findById(id: string): Promise<Job | undefined>;
@@ -69,6 +74,12 @@ export interface JobStore {
   findReconcilable(afterId: string | null, limit: number): Promise<Job[]>;
   /** Queued jobs with a failed, cancelled or missing dependency: they can never run. */
   findQueuedBlocked(limit: number): Promise<Job[]>;
+  /**
+   * This installation's speed over its last `limit` completed jobs with a result: wall seconds per
+   * re-encoded second (jobs that re-encoded) and per output second (jobs that only copied); null
+   * without such jobs.
+   */
+  measuredThroughput(limit: number): Promise<Throughput>;
 }
 
 export interface NewVideo {

@@ -164,6 +164,10 @@ export const JobPlanSchema = z
     reason: z.string().describe('Why that method (or why none), for people.'),
     expectedDurationSec: z.number().nullable().describe('Seconds of output it will make.'),
     reencodedSec: z.number().nullable().describe('Seconds of video it will re-encode (0 for a copy).'),
+    estimatedRunSec: z
+      .number()
+      .nullable()
+      .describe('Seconds it should take, from the speed this installation measured on its last 50 finished jobs; null until it has finished jobs of the kind needed.'),
   })
   .meta({ id: 'JobPlan' });
 
@@ -182,6 +186,7 @@ export const DryRunResult = z
             reason: 'codec mpeg4 is not H.264: full re-encode',
             expectedDurationSec: 4.08,
             reencodedSec: 4.08,
+            estimatedRunSec: 1.9,
           },
         ],
       },

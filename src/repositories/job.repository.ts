@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/sql-client.js';
-import type { Fence, JobListFilter, JobStore, NewJob } from '../core/ports.js';
+import type { Fence, JobListFilter, JobStore, NewJob, Throughput } from '../core/ports.js';
 import { statusesAllowedBefore, type Job, type JobFailure, type JobResult, type JobStatus } from '../domain/job.js';
 
 const guard = (to: JobStatus) => statusesAllowedBefore(to);
@@ -190,6 +190,19 @@ export class JobRepository implements JobStore {
           OR (j.status = 'queued' AND NOT EXISTS (
             SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')))
       ORDER BY j.id LIMIT ${limit}`;
+  }
+
+  async measuredThroughput(limit: number): Promise<Throughput> {
+    const [row] = await this.sql<Throughput[]>`
+      WITH recent AS (
+        SELECT (result->>'reencodedSec')::float8 AS re, (result->>'durationSec')::float8 AS dur,
+          extract(epoch FROM finished_at - started_at)::float8 AS wall
+        FROM jobs WHERE status = 'completed' AND result IS NOT NULL AND started_at IS NOT NULL
+        ORDER BY finished_at DESC LIMIT ${limit})
+      SELECT (sum(wall) FILTER (WHERE re > 0) / NULLIF(sum(re) FILTER (WHERE re > 0), 0))::float8 AS encode_sec_per_sec,
+        (sum(wall) FILTER (WHERE re = 0) / NULLIF(sum(dur) FILTER (WHERE re = 0), 0))::float8 AS copy_sec_per_sec
+      FROM recent`;
+    return row!;
   }
 
   async findQueuedBlocked(limit: number): Promise<Job[]> {

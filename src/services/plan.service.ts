@@ -1,5 +1,5 @@
 import type { JobLifecycle } from '../core/lifecycle.js';
-import type { VideoStore } from '../core/ports.js';
+import type { JobStore, Throughput, VideoStore } from '../core/ports.js';
 import type { Job } from '../domain/job.js';
 import type { Video } from '../domain/video.js';
 import { canConcatByCopy } from '../media/argv.js';
@@ -18,6 +18,11 @@ export interface JobPlan {
   expectedDurationSec: number | null;
   /** Seconds of video it will re-encode. */
   reencodedSec: number | null;
+  /**
+   * Seconds it should take, from the speed this installation measured on its own finished jobs;
+   * null until it has finished jobs of the kind (re-encoding, copying) this one needs.
+   */
+  estimatedRunSec: number | null;
 }
 
 export interface PlanTools {
@@ -28,6 +33,8 @@ export interface PlanTools {
 }
 
 const PLAN_TIMEOUT_MS = 60_000;
+/** Finished jobs the throughput is measured over. */
+const THROUGHPUT_SAMPLE = 50;
 const round = (s: number) => Math.round(s * 1000) / 1000;
 const mediaOf = (v: Video): MediaInfo | null => (v.media && v.durationSec !== null ? (v.media as unknown as MediaInfo) : null);
 
@@ -39,6 +46,7 @@ export class PlanService {
   constructor(
     private readonly lifecycle: JobLifecycle,
     private readonly videos: VideoStore,
+    private readonly jobs: Pick<JobStore, 'measuredThroughput'>,
     private readonly tools: PlanTools,
   ) {}
 
@@ -46,13 +54,14 @@ export class PlanService {
     const candidates = await this.lifecycle.wouldRun(jobIds);
     const inputs = new Map((await this.videos.findByIds([...new Set(candidates.flatMap((c) => c.job.inputVideoIds))])).map((v) => [v.id, v]));
     const signal = AbortSignal.timeout(PLAN_TIMEOUT_MS);
+    const speed = await this.jobs.measuredThroughput(THROUGHPUT_SAMPLE);
     const plans: JobPlan[] = [];
     // One at a time: each smart-cut forecast runs ffprobe.
     for (const { job, blockedBy } of candidates) {
       const videos = job.inputVideoIds.map((id) => inputs.get(id));
       const base = { jobId: job.id, type: job.type };
       if (blockedBy) {
-        plans.push({ ...base, method: null, reason: `${blockedBy} The run would fail this job at once.`, expectedDurationSec: null, reencodedSec: null });
+        plans.push({ ...base, method: null, reason: `${blockedBy} The run would fail this job at once.`, expectedDurationSec: null, reencodedSec: null, estimatedRunSec: null });
         continue;
       }
       const missing = videos.findIndex((v) => !v || v.status !== 'ready' || !mediaOf(v));
@@ -62,16 +71,17 @@ export class PlanService {
           ? `input video ${v.id} is not made yet (job ${v.sourceJobId}): the method is chosen once it exists`
           : `input video ${job.inputVideoIds[missing]} is ${v ? v.status : 'gone'}`;
         const expected = job.type === 'trim' ? round(job.params.end - job.params.start) : null;
-        plans.push({ ...base, method: null, reason: why, expectedDurationSec: expected, reencodedSec: null });
+        plans.push({ ...base, method: null, reason: why, expectedDurationSec: expected, reencodedSec: null, estimatedRunSec: null });
         continue;
       }
       const ready = videos as Video[];
-      plans.push({ ...base, ...(await this.planReady(job, ready, signal)) });
+      const plan = await this.planReady(job, ready, signal);
+      plans.push({ ...base, ...plan, estimatedRunSec: estimate(plan.expectedDurationSec!, plan.reencodedSec!, speed) });
     }
     return plans;
   }
 
-  private async planReady(job: Job, inputs: Video[], signal: AbortSignal): Promise<Omit<JobPlan, 'jobId' | 'type'>> {
+  private async planReady(job: Job, inputs: Video[], signal: AbortSignal): Promise<Omit<JobPlan, 'jobId' | 'type' | 'estimatedRunSec'>> {
     const infos = inputs.map((v) => mediaOf(v)!);
     if (job.type === 'concat') {
       const total = round(infos.reduce((sum, i) => sum + i.durationSec, 0));
@@ -110,4 +120,12 @@ export class PlanService {
       reencodedSec,
     };
   }
+}
+
+/** Re-encoded seconds at the measured encode speed, the rest at the copy speed. */
+function estimate(expectedSec: number, reencodedSec: number, speed: Throughput): number | null {
+  const copiedSec = Math.max(0, expectedSec - reencodedSec);
+  if (reencodedSec > 0 && speed.encodeSecPerSec === null) return null;
+  if (copiedSec > 0 && speed.copySecPerSec === null) return null;
+  return round(reencodedSec * (speed.encodeSecPerSec ?? 0) + copiedSec * (speed.copySecPerSec ?? 0));
 }

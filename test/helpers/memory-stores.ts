@@ -192,6 +192,21 @@ class MemoryJobStore implements JobStore {
       .sort(byId)
       .slice(0, limit);
   }
+  async measuredThroughput(limit: number) {
+    const recent = [...this.rows.values()]
+      .filter((j) => j.status === 'completed' && j.result && j.startedAt && j.finishedAt)
+      .sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime())
+      .slice(0, limit)
+      .map((j) => ({ re: j.result!.reencodedSec, dur: j.result!.durationSec, wall: (j.finishedAt!.getTime() - j.startedAt!.getTime()) / 1000 }));
+    const ratio = (rows: typeof recent, per: (r: (typeof recent)[number]) => number) => {
+      const denominator = rows.reduce((sum, r) => sum + per(r), 0);
+      return rows.length === 0 || denominator === 0 ? null : rows.reduce((sum, r) => sum + r.wall, 0) / denominator;
+    };
+    return {
+      encodeSecPerSec: ratio(recent.filter((r) => r.re > 0), (r) => r.re),
+      copySecPerSec: ratio(recent.filter((r) => r.re === 0), (r) => r.dur),
+    };
+  }
   async findQueuedBlocked(limit: number) {
     const dead = (id: string) => {
       const d = this.rows.get(id);

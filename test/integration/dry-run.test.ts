@@ -58,6 +58,9 @@ describe('dry run', () => {
     const order = (res.body.plans as { jobId: string }[]).map((p) => p.jobId);
     expect(order.indexOf(later.id)).toBeGreaterThan(order.indexOf(smart.id));
 
+    // Nothing has finished here yet: no speed to estimate from.
+    for (const p of plans.values()) expect(p.estimatedRunSec).toBeNull();
+
     expect(await allJobs()).toEqual(jobsBefore);
     expect(await eventCount()).toBe(eventsBefore);
     expect(await h.infra.queue.counts()).toEqual(queueBefore);
@@ -72,9 +75,24 @@ describe('dry run', () => {
         expect(done.method, id).toBe(plans.get(id)!.method);
         expect(done.result.reencodedSec).toBeCloseTo(plans.get(id)!.reencodedSec, 2);
       }
+      expect((await waitForJob(h, later.id, undefined, 60_000)).status).toBe('completed');
     } finally {
       await worker.close();
     }
+  });
+
+  it('when jobs have finished here, then a dry run estimates the run time from their measured speed', async () => {
+    // The jobs of the test above finished (a smart cut, a re-encode, copies).
+    const v = await upload(h, await makeClip(media, { durationSec: 3, fps: 25, codec: 'mpeg4', container: 'mkv', audio: false }));
+    const reencode = await trim(h, v.id, { start: 0, end: 2 });
+    const copy = await trim(h, v.id, { start: 0, end: 2, mode: 'copy' });
+    const res = await h.api.post('/api/jobs/run').send({ dryRun: true, jobIds: [reencode.id, copy.id] });
+    expect(res.status).toBe(200);
+    const [planned, copied] = res.body.plans as { method: string; estimatedRunSec: number | null }[];
+    expect(planned).toMatchObject({ method: 'reencode' });
+    expect(copied).toMatchObject({ method: 'stream-copy' });
+    expect(planned!.estimatedRunSec).toBeGreaterThan(0);
+    expect(copied!.estimatedRunSec).toBeGreaterThanOrEqual(0);
   });
 
   it('when a dry run names jobs, then only they and the pending jobs they depend on are planned; unknown or non-pending ones are refused as a run would', async () => {

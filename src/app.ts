@@ -23,6 +23,7 @@ import type { CommandService } from './services/command.service.js';
 import type { DownloadService } from './services/download.service.js';
 import type { JobService } from './services/job.service.js';
 import type { PreviewService } from './services/preview.service.js';
+import type { PlanService } from './services/plan.service.js';
 import type { RunService } from './services/run.service.js';
 import type { UploadService } from './services/upload.service.js';
 import type { VideoService } from './services/video.service.js';
@@ -40,6 +41,7 @@ export interface AppDeps {
   downloads: DownloadService;
   jobs: JobService;
   runs: RunService;
+  plans: PlanService;
   webhooks: WebhookService;
   previews: PreviewService;
   events: EventFeed;
@@ -84,7 +86,7 @@ export function buildApp(d: AppDeps): Express {
     }),
   );
   api.use(previewsRouter(d.previews));
-  api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, idempotency: idempotent }));
+  api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, plans: d.plans, idempotency: idempotent }));
   api.use(webhooksRouter(d.webhooks, idempotent));
   api.use(sessionRouter(d.apiKey));
   api.use(eventsRouter(d.events, d.drain));

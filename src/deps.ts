@@ -26,6 +26,7 @@ import { CommandService } from './services/command.service.js';
 import { DownloadService } from './services/download.service.js';
 import { JobService } from './services/job.service.js';
 import { PreviewService } from './services/preview.service.js';
+import { PlanService } from './services/plan.service.js';
 import { RunService } from './services/run.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
@@ -124,6 +125,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),
+    plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffprobePath: config.ffprobePath, logger, pathOf: (key) => storage.pathOf(key) }),
     webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
     previews: new PreviewService(uow.read.videos, (key) => storage.pathOf(key), path.join(storage.root, 'previews'), {
       thumbnail: (input, output, t, width) => makeThumbnail(input, output, t, width, tools),

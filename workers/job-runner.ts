@@ -1,8 +1,10 @@
+import { access } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isInputError } from '../src/core/errors.js';
+import type { JobErrorCode, JobFailure, JobResult } from '../src/domain/job.js';
 import type { Execution, JobLifecycle } from '../src/core/lifecycle.js';
 import { extensionForContainer } from '../src/media/media-info.js';
-import type { ProbeResult } from '../src/media/probe.js';
+import { probeFrames, type ProbeResult } from '../src/media/probe.js';
 import { FfmpegError } from '../src/media/runner.js';
 import { toProbedMetadata } from '../src/services/media-metadata.js';
 import type { FileStorage } from '../src/storage/file-storage.js';
@@ -43,6 +45,17 @@ export type RunOutcome =
   | { kind: 'shutdown'; error: unknown };
 
 const STDERR_IN_ERROR = 2_000;
+
+/** A failure the runner recognised itself, with the code it is recorded under. */
+class CodedError extends Error {
+  constructor(
+    readonly code: JobErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CodedError';
+  }
+}
 
 /**
  * One delivery of a job in a worker: claim it through the lifecycle, run its processor into temp
@@ -101,7 +114,10 @@ export class JobRunner {
         await this.d.lifecycle.release(execution).catch(() => {});
         return { kind: 'shutdown', error: err };
       }
-      const error = reason?.kind === 'stalled' || reason?.kind === 'timeout' ? new Error(describeStop(reason)) : err;
+      const error =
+        reason?.kind === 'stalled' || reason?.kind === 'timeout'
+          ? new CodedError(reason.kind === 'stalled' ? 'stalled' : 'time_limit', describeStop(reason))
+          : err;
       return this.recordFailure(execution, error);
     } finally {
       clearInterval(heartbeat);
@@ -121,11 +137,20 @@ export class JobRunner {
     onRise: () => void,
   ) {
     const { job, inputs } = execution;
+    const inputPaths = inputs.map((v) => this.d.storage.pathOf(v.storageKey!));
+    await Promise.all(
+      inputPaths.map((file, i) =>
+        access(file).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') throw new CodedError('input_missing', `The file of input video ${inputs[i]!.id} is gone from storage.`);
+          throw err;
+        }),
+      ),
+    );
     const write = this.progressWriter(execution, stop);
     const result = await processors[job.type]({
       job,
       inputs,
-      inputPaths: inputs.map((v) => this.d.storage.pathOf(v.storageKey!)),
+      inputPaths,
       ...files,
       ffmpegPath: this.d.ffmpegPath,
       ffprobePath: this.d.ffprobePath,
@@ -137,8 +162,20 @@ export class JobRunner {
       },
     });
     const probed = await this.d.probe(files.outputPath);
-    if (!probed.ok) throw new Error(`FFmpeg wrote an output that does not probe: ${probed.reason}`);
-    return { ...result, info: probed.info };
+    if (!probed.ok) throw new CodedError('output_unreadable', `FFmpeg wrote an output that does not probe: ${probed.reason}`);
+    const frames = await probeFrames(files.outputPath, { ffprobePath: this.d.ffprobePath, signal: stop.signal, logger: this.d.logger });
+    if (!frames) throw new CodedError('output_unreadable', 'ffprobe cannot count the frames of the output FFmpeg wrote.');
+    const durationSec = probed.info.durationSec;
+    const achieved: JobResult = {
+      method: result.method,
+      firstFrameSec: frames.firstFrameSec,
+      frameCount: frames.frameCount,
+      durationSec,
+      // A processor that does not say re-encoded all of it.
+      reencodedSec: Math.round(Math.min(result.reencodedSec ?? durationSec, durationSec) * 1000) / 1000,
+      fallbackReason: result.fallbackReason ?? null,
+    };
+    return { ...result, info: probed.info, achieved };
   }
 
   /**
@@ -155,7 +192,7 @@ export class JobRunner {
     await this.d.storage.moveIntoPlace(outputPath, key);
     // If the commit's answer is lost, whether it won is unknown: the file stays, and retention
     // removes it if no record names it.
-    const won = await this.d.lifecycle.complete(execution, { method: produced.method, storageKey: key, metadata: toProbedMetadata(produced.info) });
+    const won = await this.d.lifecycle.complete(execution, { method: produced.method, storageKey: key, metadata: toProbedMetadata(produced.info), result: produced.achieved });
     if (!won) await this.d.storage.remove(key).catch(() => {});
     return { kind: won ? 'completed' : 'lost' };
   }
@@ -171,13 +208,25 @@ export class JobRunner {
   }
 
   private async recordFailure(execution: Execution, err: unknown): Promise<RunOutcome> {
-    const message = describeError(err);
-    const retryable = !isInputError(err);
-    const outcome = await this.d.lifecycle.fail(execution, message, retryable);
-    this.d.logger.warn({ jobId: execution.jobId, attempt: execution.token, outcome, err: message }, 'job attempt failed');
+    const failure = classifyError(err);
+    const outcome = await this.d.lifecycle.fail(execution, failure);
+    this.d.logger.warn({ jobId: execution.jobId, attempt: execution.token, outcome, code: failure.code, err: failure.message }, 'job attempt failed');
     if (outcome === 'retrying') return { kind: 'retry', error: err };
     return { kind: outcome === 'failed' ? 'failed' : 'lost' };
   }
+}
+
+const DISK_FULL = /No space left on device|Disk quota exceeded|ENOSPC|EDQUOT/i;
+
+/** The code an attempt's failure is recorded under, which decides whether it is retried. */
+export function classifyError(err: unknown): JobFailure {
+  const message = describeError(err);
+  if (err instanceof CodedError) return { code: err.code, message };
+  if (isInputError(err)) return { code: 'input_invalid', message };
+  const errno = (err as NodeJS.ErrnoException | null)?.code;
+  if (errno === 'ENOSPC' || errno === 'EDQUOT') return { code: 'disk_full', message };
+  if (err instanceof FfmpegError) return { code: DISK_FULL.test(err.stderrTail) ? 'disk_full' : 'ffmpeg_failed', message };
+  return { code: 'internal_error', message };
 }
 
 function describeError(err: unknown): string {

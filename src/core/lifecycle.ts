@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { conflict, DomainError, notFound, validation } from '../domain/errors.js';
-import { isFinished, type Job, type JobType } from '../domain/job.js';
+import { isFinished, isRetryableJobError, type Job, type JobFailure, type JobResult, type JobType } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
 import { orderByDependencies } from '../domain/job-order.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
@@ -39,6 +39,8 @@ export interface FinishedOutput {
   method: string;
   storageKey: string;
   metadata: ProbedMetadata;
+  /** What the output achieved, read from it (trims and concats). */
+  result?: JobResult | null;
 }
 
 export type FailOutcome = 'failed' | 'retrying' | 'stale';
@@ -117,6 +119,35 @@ export class JobLifecycle {
     return orderByDependencies(queued);
   }
 
+  /**
+   * The jobs `run(jobIds)` would queue, with what it would do to each, changing nothing: checked as
+   * a run checks them (an unknown or non-pending named job is refused the same way).
+   */
+  async wouldRun(jobIds?: readonly string[]): Promise<{ job: Job; blockedBy: string | null }[]> {
+    const s = this.uow.read;
+    let jobs: Job[];
+    if (jobIds) {
+      const named = await s.jobs.findByIds(jobIds);
+      const known = new Set(named.map((j) => j.id));
+      const unknown = jobIds.find((id) => !known.has(id));
+      if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
+      const notPending = named.find((j) => j.status !== 'pending');
+      if (notPending) throw conflict(`Job ${notPending.id} is not pending: it is ${notPending.status}.`, 'job_not_pending');
+      const pendingDeps = (await s.jobs.dependenciesTransitive(jobIds)).filter((d) => d.status === 'pending' && !known.has(d.id));
+      jobs = [...named, ...pendingDeps];
+    } else {
+      jobs = [];
+      for (let offset = 0; ; offset += this.batchSize) {
+        const { items } = await s.jobs.list({ status: 'pending', limit: this.batchSize, offset });
+        jobs.push(...items);
+        if (items.length < this.batchSize) break;
+      }
+    }
+    const state = new Map((await s.jobs.findByIds([...new Set(jobs.flatMap((j) => j.dependsOn))])).map((d) => [d.id, d]));
+    for (const j of jobs) state.set(j.id, j);
+    return orderByDependencies(jobs).map((job) => ({ job, blockedBy: deadDependency(job, state) ?? null }));
+  }
+
   private async queueNamed(s: Stores, jobIds: readonly string[]): Promise<Job[]> {
     const named = await s.jobs.findByIds(jobIds);
     const known = new Set(named.map((j) => j.id));
@@ -153,7 +184,7 @@ export class JobLifecycle {
     for (const job of orderByDependencies(queued)) {
       const cause = deadDependency(job, state);
       if (cause) {
-        const rows = await s.jobs.failUnowned([job.id], cause);
+        const rows = await s.jobs.failUnowned([job.id], dependencyFailure(cause));
         for (const r of rows) state.set(r.id, r);
         failed.push(...rows);
         events.push(...rows.map((r) => jobEvent('job.failed', r)));
@@ -220,11 +251,11 @@ export class JobLifecycle {
       const fence = { jobId, token: job.attempts };
       const events = [jobEvent('job.started', job)];
       const prepared = await this.prepare(s, job);
-      if (typeof prepared === 'string') {
+      if ('code' in prepared) {
         const failed = await s.jobs.failOwned(fence, prepared);
         await this.failWithDownstream(s, failed ? [failed] : [], events);
         await s.outbox.append(events);
-        return { kind: 'failed', reason: prepared, ended: true };
+        return { kind: 'failed', reason: prepared.message, ended: true };
       }
       const outputs = await s.videos.setStatus([job.outputVideoId], ['pending', 'processing'], 'processing');
       events.push(...outputs.map(videoStatusEvent));
@@ -241,27 +272,27 @@ export class JobLifecycle {
     const cause = deadDependency(row, deps);
     if (!cause) return { kind: 'skipped', ended: false };
     const events: NewEvent[] = [];
-    await this.failWithDownstream(s, await s.jobs.failUnowned([row.id], cause), events);
+    await this.failWithDownstream(s, await s.jobs.failUnowned([row.id], dependencyFailure(cause)), events);
     await s.outbox.append(events);
     return { kind: 'failed', reason: cause, ended: true };
   }
 
   /** The job's inputs and checked params, or why no attempt can ever make it work. */
-  private async prepare(s: Stores, job: Job): Promise<Pick<Execution, 'inputs' | 'expectedDurationSec'> | string> {
+  private async prepare(s: Stores, job: Job): Promise<Pick<Execution, 'inputs' | 'expectedDurationSec'> | JobFailure> {
     const found = new Map((await s.videos.findByIds(job.inputVideoIds)).map((v) => [v.id, v]));
     const inputs: Video[] = [];
     for (const id of job.inputVideoIds) {
       const v = found.get(id);
-      if (!v || v.status !== 'ready' || !v.storageKey) return `Input video ${id} is ${v ? v.status : 'deleted'}.`;
+      if (!v || v.status !== 'ready' || !v.storageKey) return { code: 'input_missing', message: `Input video ${id} is ${v ? v.status : 'deleted'}.` };
       inputs.push(v);
     }
     const command = commandOf(job.type);
     const params = command.params.safeParse(job.params);
-    if (!params.success) return `The job's params are invalid: ${params.error.issues.map((i) => i.message).join('; ')}.`;
+    if (!params.success) return { code: 'input_invalid', message: `The job's params are invalid: ${params.error.issues.map((i) => i.message).join('; ')}.` };
     try {
       (command.validate as (p: unknown, i: readonly Video[]) => void)(params.data, inputs);
     } catch (err) {
-      if (err instanceof DomainError) return err.message;
+      if (err instanceof DomainError) return { code: 'input_invalid', message: err.message };
       throw err;
     }
     return { inputs, expectedDurationSec: (command.expectedDurationSec as (p: unknown, i: readonly Video[]) => number)(params.data, inputs) };
@@ -292,7 +323,7 @@ export class JobLifecycle {
    */
   async complete(fence: Fence, output: FinishedOutput): Promise<boolean> {
     const completed = await this.uow.run(async (s) => {
-      const job = await s.jobs.complete(fence, output.method);
+      const job = await s.jobs.complete(fence, output.method, output.result ?? null);
       if (!job) return undefined;
       const video = await s.videos.markReady(job.outputVideoId, output.storageKey, output.metadata);
       await s.outbox.append([jobEvent('job.completed', job), ...(video ? [videoStatusEvent(video)] : [])]);
@@ -317,20 +348,21 @@ export class JobLifecycle {
   }
 
   /**
-   * An attempt failed. Input errors and the last attempt of a run fail the job and every queued job
-   * downstream; otherwise the error is recorded and the queue tries again.
+   * An attempt failed. A failure no retry can fix (its code says so) and the last attempt of a run
+   * fail the job and every queued job downstream; otherwise the error is recorded and the queue
+   * tries again.
    */
-  async fail(execution: Execution, error: string, retryable: boolean): Promise<FailOutcome> {
+  async fail(execution: Execution, failure: JobFailure): Promise<FailOutcome> {
     const attemptsUsed = execution.token - execution.job.attemptBase;
-    const final = !retryable || attemptsUsed >= this.opts.maxAttempts;
+    const final = !isRetryableJobError(failure.code) || attemptsUsed >= this.opts.maxAttempts;
     return this.uow.run(async (s) => {
       const events: NewEvent[] = [];
       if (!final) {
-        const row = await s.jobs.recordAttemptError(execution, error);
+        const row = await s.jobs.recordAttemptError(execution, failure);
         if (row) await s.outbox.append([jobEvent('job.attempt_failed', row)]);
         return row ? 'retrying' : 'stale';
       }
-      const failed = await s.jobs.failOwned(execution, error);
+      const failed = await s.jobs.failOwned(execution, failure);
       if (!failed) return 'stale';
       await this.failWithDownstream(s, [failed], events);
       await s.outbox.append(events);
@@ -357,7 +389,7 @@ export class JobLifecycle {
       const cause = deadDependency(row, deps);
       if (!cause) return false;
       const events: NewEvent[] = [];
-      await this.failWithDownstream(s, await s.jobs.failUnowned([row.id], cause), events);
+      await this.failWithDownstream(s, await s.jobs.failUnowned([row.id], dependencyFailure(cause)), events);
       await s.outbox.append(events);
       return true;
     });
@@ -368,7 +400,7 @@ export class JobLifecycle {
     const all = [...failed];
     for (const root of failed) {
       const downstream = (await s.jobs.dependantsTransitive([root.id])).filter((j) => j.status === 'queued');
-      all.push(...(await s.jobs.failUnowned(downstream.map((j) => j.id), `Dependency job ${root.id} failed.`)));
+      all.push(...(await s.jobs.failUnowned(downstream.map((j) => j.id), dependencyFailure(`Dependency job ${root.id} failed.`))));
     }
     events.push(...all.map((j) => jobEvent('job.failed', j)));
     await this.failOutputs(s, all, events);
@@ -384,6 +416,8 @@ export class JobLifecycle {
     events.push(...videos.map(videoStatusEvent));
   }
 }
+
+const dependencyFailure = (message: string): JobFailure => ({ code: 'dependency_failed', message });
 
 /** Why `job` can never run: a dependency that failed, was cancelled or is gone; undefined otherwise. */
 function deadDependency(job: Job, state: ReadonlyMap<string, Job>): string | undefined {

@@ -1,4 +1,4 @@
-import type { Job, JobStatus, JobType } from '../domain/job.js';
+import type { Job, JobFailure, JobResult, JobStatus, JobType } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
 import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
 
@@ -21,6 +21,11 @@ export interface JobListFilter {
 export interface Fence {
   jobId: string;
   token: number;
+}
+
+export interface Throughput {
+  encodeSecPerSec: number | null;
+  copySecPerSec: number | null;
 }
 
 export interface JobStore {
@@ -49,12 +54,12 @@ export interface JobStore {
   /** Ends the lease at once (a shutdown hands the job back), so the next delivery need not wait. */
   releaseLease(f: Fence): Promise<void>;
   updateProgress(f: Fence, percent: number): Promise<Job | undefined>;
-  recordAttemptError(f: Fence, error: string): Promise<Job | undefined>;
-  complete(f: Fence, method: string): Promise<Job | undefined>;
+  recordAttemptError(f: Fence, failure: JobFailure): Promise<Job | undefined>;
+  complete(f: Fence, method: string, result: JobResult | null): Promise<Job | undefined>;
   /** Fails an owned running job (fenced). */
-  failOwned(f: Fence, error: string): Promise<Job | undefined>;
+  failOwned(f: Fence, failure: JobFailure): Promise<Job | undefined>;
   /** Fails jobs that no execution owns (queued ones whose input can never be produced). */
-  failUnowned(ids: readonly string[], error: string): Promise<Job[]>;
+  failUnowned(ids: readonly string[], failure: JobFailure): Promise<Job[]>;
   cancel(ids: readonly string[]): Promise<Job[]>;
 
   dependantsTransitive(ids: readonly string[]): Promise<Job[]>;
@@ -69,6 +74,12 @@ export interface JobStore {
   findReconcilable(afterId: string | null, limit: number): Promise<Job[]>;
   /** Queued jobs with a failed, cancelled or missing dependency: they can never run. */
   findQueuedBlocked(limit: number): Promise<Job[]>;
+  /**
+   * This installation's speed over its last `limit` completed jobs with a result: wall seconds per
+   * re-encoded second (jobs that re-encoded) and per output second (jobs that only copied); null
+   * without such jobs.
+   */
+  measuredThroughput(limit: number): Promise<Throughput>;
 }
 
 export interface NewVideo {

@@ -7,6 +7,45 @@ export type JobType = (typeof JOB_TYPES)[number];
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type TrimMode = (typeof TRIM_MODES)[number];
 
+/**
+ * Why a job (or its last attempt) failed, for programs to branch on; `error` is for people. The value
+ * says whether running the same job again may work: a crash may, an input that cannot work may not
+ * (and a failed dependency wants the dependency retried).
+ */
+export const JOB_ERROR_CODES = {
+  ffmpeg_failed: { retryable: true },
+  stalled: { retryable: true },
+  time_limit: { retryable: true },
+  disk_full: { retryable: true },
+  output_unreadable: { retryable: true },
+  internal_error: { retryable: true },
+  input_invalid: { retryable: false },
+  input_missing: { retryable: false },
+  dependency_failed: { retryable: false },
+} as const satisfies Record<string, { retryable: boolean }>;
+export type JobErrorCode = keyof typeof JOB_ERROR_CODES;
+export const JOB_ERROR_CODE_NAMES = Object.keys(JOB_ERROR_CODES) as [JobErrorCode, ...JobErrorCode[]];
+export const isRetryableJobError = (code: JobErrorCode): boolean => JOB_ERROR_CODES[code].retryable;
+
+/** A failure as the lifecycle records it. */
+export interface JobFailure {
+  code: JobErrorCode;
+  message: string;
+}
+
+/** What a finished trim or concat achieved, read from its output. */
+export interface JobResult {
+  method: string;
+  /** Presentation time of the output's first video frame. */
+  firstFrameSec: number;
+  frameCount: number;
+  durationSec: number;
+  /** Seconds of video that were re-encoded (0 for a copy). */
+  reencodedSec: number;
+  /** Why an accurate trim could not be a smart cut and was re-encoded whole; null otherwise. */
+  fallbackReason: string | null;
+}
+
 export interface TrimParams {
   start: number;
   end: number;
@@ -24,7 +63,11 @@ export interface JobBase {
   progress: number;
   attempts: number;
   error: string | null;
+  /** Set with `error` (null when it is). */
+  errorCode: JobErrorCode | null;
   method: string | null;
+  /** Set when the job completed. */
+  result: JobResult | null;
   /** The client's own object given with the command (null: none). */
   clientMetadata: ClientMetadata | null;
   /** Until when the execution that claimed it owns it without a heartbeat. */

@@ -1,4 +1,4 @@
-import type { Job } from './job.js';
+import { isRetryableJobError, type Job } from './job.js';
 import type { Video } from './video.js';
 
 /** The public shape of a Video (shared/API.md); internal columns stay out. */
@@ -24,7 +24,10 @@ export function toVideoResource(v: Video) {
   };
 }
 
-/** The public shape of a Job (shared/API.md), plus `method`: which FFmpeg path produced the output. */
+/**
+ * The public shape of a Job (shared/API.md), plus `method` (which FFmpeg path produced the output),
+ * `errorCode`/`retryable` beside `error`, and `result`, what a completed job's output achieved.
+ */
 export function toJobResource(j: Job) {
   return {
     id: j.id,
@@ -37,7 +40,10 @@ export function toJobResource(j: Job) {
     progress: Math.round(j.progress * 10) / 10,
     attempts: j.attempts,
     error: j.error,
+    errorCode: j.errorCode ?? null,
+    retryable: j.errorCode ? isRetryableJobError(j.errorCode) : null,
     method: j.method,
+    result: j.result ?? null,
     metadata: j.clientMetadata ?? {},
     createdAt: j.createdAt.toISOString(),
     queuedAt: j.queuedAt?.toISOString() ?? null,

@@ -1,10 +1,11 @@
 import type { RequestHandler, Router } from 'express';
 import { toJobResource } from '../domain/representation.js';
 import type { JobService } from '../services/job.service.js';
+import type { PlanService } from '../services/plan.service.js';
 import type { RunService } from '../services/run.service.js';
 import { pathId } from './ids.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
-import { JobIdParams, JobListQuery, JobSchema, RunBody, RunResult, page } from './schemas.js';
+import { DryRunResult, JobIdParams, JobListQuery, JobSchema, RunBody, RunResult, page } from './schemas.js';
 import { parseBody, parseQuery } from './validate.js';
 
 export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jobs' }, {
@@ -12,10 +13,15 @@ export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jo
     method: 'post',
     path: '/jobs/run',
     summary: 'Queue every pending job, or only the named ones and the pending jobs they depend on',
-    description: 'Idempotent: two calls, or two clients at once, never queue a job twice.',
+    description:
+      'Idempotent: two calls, or two clients at once, never queue a job twice. With `"dryRun": true` nothing changes (and Redis is not needed): ' +
+      'the answer is, for each job the same call would queue, the method the worker will use and why, the expected output duration and the seconds it will re-encode.',
     body: { schema: RunBody, required: false },
     idempotent: true,
-    responses: { 202: { description: 'Queued job ids, in the order they will be able to run', json: RunResult } },
+    responses: {
+      200: { description: 'Dry run: the plan of each job the run would queue, in the order they would be able to run; nothing changed', json: DryRunResult },
+      202: { description: 'Queued job ids, in the order they will be able to run', json: RunResult },
+    },
     errors: {
       ...jsonBodyErrors,
       404: { description: 'Unknown job id', codes: ['job_not_found'] },
@@ -64,12 +70,16 @@ export const jobRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'jo
   },
 });
 
-export function jobsRouter(d: { jobs: JobService; runs: RunService; idempotency: RequestHandler }): Router {
+export function jobsRouter(d: { jobs: JobService; runs: RunService; plans: PlanService; idempotency: RequestHandler }): Router {
   return routerFrom(jobRoutes, {
     run: async (req, res) => {
       // An empty body (no Content-Type, or `{}`) means "every pending job".
       const body = req.body === undefined ? {} : parseBody(RunBody, req.body);
       const ids = body.jobIds?.map((id) => id.toLowerCase());
+      if (body.dryRun) {
+        res.status(200).json({ dryRun: true, plans: await d.plans.plan(ids ? [...new Set(ids)] : undefined) });
+        return;
+      }
       const queued = await d.runs.run(ids ? [...new Set(ids)] : undefined);
       res.status(202).json({ queued: queued.map((j) => j.id) });
     },

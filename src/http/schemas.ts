@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
-import { JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
+import { JOB_ERROR_CODE_NAMES, JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
 import { VIDEO_KINDS, VIDEO_STATUSES } from '../domain/video.js';
 
 /** One schema per request; the same objects validate requests and generate the OpenAPI document. */
@@ -34,6 +34,7 @@ export const ConcatBody = z
 export const RunBody = z
   .strictObject({
     jobIds: z.array(z.uuid()).max(10_000).optional().describe('Only these jobs (and the pending jobs they depend on).'),
+    dryRun: z.boolean().optional().describe('Change nothing; answer what the run would do with each job (200 DryRunResult).'),
   })
   .describe('Which pending jobs to queue; an empty body queues every pending job.');
 
@@ -87,6 +88,20 @@ export const VideoSchema = z
   })
   .meta({ id: 'Video' });
 
+export const JobResultSchema = z
+  .object({
+    method: z.string(),
+    firstFrameSec: z.number().describe('Presentation time of the output\'s first video frame.'),
+    frameCount: z.number().int().describe('Video frames in the output.'),
+    durationSec: z.number(),
+    reencodedSec: z.number().describe('Seconds of video that were re-encoded: the head and tail of a smart cut, all of a re-encode, 0 for a copy.'),
+    fallbackReason: z.string().nullable().describe('Why an accurate trim could not be a smart cut and was re-encoded whole; null otherwise.'),
+  })
+  .meta({
+    id: 'JobResult',
+    examples: [{ method: 'smart-cut', firstFrameSec: 0, frameCount: 250, durationSec: 10, reencodedSec: 1.24, fallbackReason: null }],
+  });
+
 export const JobSchema = z
   .object({
     id: z.uuid(),
@@ -101,8 +116,17 @@ export const JobSchema = z
     dependsOn: z.array(z.uuid()),
     progress: z.number().min(0).max(100),
     attempts: z.number().int(),
-    error: z.string().nullable(),
-    method: z.string().nullable().describe('How the output was made, e.g. "reencode", "stream-copy", "concat-demuxer".'),
+    error: z.string().nullable().describe('Why the job (or, while it is retried, its last attempt) failed, with FFmpeg\'s stderr tail; for people.'),
+    errorCode: z
+      .enum(JOB_ERROR_CODE_NAMES)
+      .nullable()
+      .describe('Stable, for programs to branch on; set with `error`. `disk_full` covers ENOSPC and EDQUOT.'),
+    retryable: z
+      .boolean()
+      .nullable()
+      .describe('Whether retrying this job may succeed: true for crash-like failures; false for input errors and for `dependency_failed` (retry the dependency). Null without an error.'),
+    method: z.string().nullable().describe('How the output was made: "smart-cut", "reencode" or "stream-copy" for trims, "concat-copy" or "concat-filter" for concats.'),
+    result: JobResultSchema.nullable().describe('What the output achieved, read from the output itself; set once the job completed.'),
     metadata: z.record(z.string(), z.unknown()).describe('The `metadata` given with the command; `{}` when none was.'),
     createdAt: Timestamp,
     queuedAt: Timestamp.nullable(),
@@ -128,6 +152,46 @@ export const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
 
 export const RunResult = z.object({ queued: z.array(z.uuid()) });
+
+export const JobPlanSchema = z
+  .object({
+    jobId: z.uuid(),
+    type: z.enum(JOB_TYPES),
+    method: z
+      .enum(['stream-copy', 'smart-cut', 'reencode', 'concat-copy', 'concat-filter'])
+      .nullable()
+      .describe('The method the worker will use; null when an input is still to be made, or the job would fail at once.'),
+    reason: z.string().describe('Why that method (or why none), for people.'),
+    expectedDurationSec: z.number().nullable().describe('Seconds of output it will make.'),
+    reencodedSec: z.number().nullable().describe('Seconds of video it will re-encode (0 for a copy).'),
+    estimatedRunSec: z
+      .number()
+      .nullable()
+      .describe('Seconds it should take, from the speed this installation measured on its last 50 finished jobs; null until it has finished jobs of the kind needed.'),
+  })
+  .meta({ id: 'JobPlan' });
+
+export const DryRunResult = z
+  .object({ dryRun: z.literal(true), plans: z.array(JobPlanSchema) })
+  .meta({
+    id: 'DryRunResult',
+    examples: [
+      {
+        dryRun: true,
+        plans: [
+          {
+            jobId: '0b5e6c1e-1f0a-4c3e-9d2b-6a1f3e2d4c5b',
+            type: 'trim',
+            method: 'reencode',
+            reason: 'codec mpeg4 is not H.264: full re-encode',
+            expectedDurationSec: 4.08,
+            reencodedSec: 4.08,
+            estimatedRunSec: 1.9,
+          },
+        ],
+      },
+    ],
+  });
 
 export const Health = z.object({ status: z.literal('ok') });
 

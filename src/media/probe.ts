@@ -259,3 +259,47 @@ export async function probeMedia(
   }
   return parsed;
 }
+
+export interface FrameSummary {
+  /** Presentation time of the first video frame (the stream's start time), seconds. */
+  firstFrameSec: number;
+  frameCount: number;
+}
+
+/**
+ * The first frame's time and the number of video frames of a file: the stream's `nb_frames` where
+ * the container records it (mp4, mov), otherwise its packets counted (matroska, webm). Null when
+ * ffprobe cannot tell.
+ */
+export async function probeFrames(
+  file: string,
+  opts: { ffprobePath?: string; signal?: AbortSignal; timeoutMs?: number; logger?: MediaLogger | undefined } = {},
+): Promise<FrameSummary | null> {
+  const input = pathArg(file);
+  const read = async (count: boolean): Promise<Json | null> => {
+    const entries = count ? 'stream=start_time,nb_frames,nb_read_packets' : 'stream=start_time,nb_frames';
+    const res = await captureProcess(
+      opts.ffprobePath ?? 'ffprobe',
+      ['-v', 'error', '-select_streams', 'v:0', ...(count ? ['-count_packets'] : []), '-show_entries', entries, '-print_format', 'json', input],
+      { tool: 'ffprobe', signal: opts.signal, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, logger: opts.logger },
+    );
+    if (res.exitCode !== 0 || res.timedOut || res.stdoutOverflow) return null;
+    try {
+      const json: unknown = JSON.parse(res.stdout);
+      const stream = isObject(json) && Array.isArray(json.streams) ? json.streams.find(isObject) : undefined;
+      return stream ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const listed = await read(false);
+  if (!listed) return null;
+  let frameCount = numeric(listed.nb_frames);
+  if (frameCount === null || frameCount <= 0) {
+    const counted = await read(true);
+    frameCount = counted ? numeric(counted.nb_read_packets) : null;
+  }
+  if (frameCount === null) return null;
+  const start = numeric(listed.start_time);
+  return { firstFrameSec: start === null ? 0 : Math.round(start * 1e6) / 1e6, frameCount };
+}

@@ -37,6 +37,8 @@ export interface SmartCutParams {
   onProgress: (percent: number) => void;
   /** Told why the source cannot be smart-cut, when it cannot. */
   onUnsupported?: (reason: string) => void;
+  /** Told, once the smart cut has succeeded, how many seconds of it were re-encoded (head + tail). */
+  onDone?: (summary: { reencodedSec: number }) => void;
   /** Told about every ffmpeg/ffprobe command that fails. */
   logger?: MediaLogger | undefined;
 }
@@ -65,6 +67,23 @@ interface Prepared {
   middle: { trackId: number; outpoint: number | null } | null;
 }
 
+/** What `prepare` reads of the parameters: a forecast needs no output. */
+type PrepareParams = Pick<SmartCutParams, 'input' | 'start' | 'end' | 'info' | 'ffprobePath' | 'signal' | 'logger'>;
+
+export type SmartCutForecast = { ok: true; reencodedSec: number; lengthSec: number } | { ok: false; reason: string };
+
+/**
+ * What a smart cut of the source would do, from the same probes a run makes, writing nothing: the
+ * seconds it would re-encode, or why it cannot be one. A run can still fall back when the first
+ * keyframe in the range turns out not to be an IDR picture (it decodes one frame to tell).
+ */
+export async function forecastSmartCut(p: PrepareParams): Promise<SmartCutForecast> {
+  const prepared = await prepare(p);
+  if (typeof prepared === 'string') return { ok: false, reason: prepared };
+  const { plan } = prepared;
+  return { ok: true, reencodedSec: (plan.head?.duration ?? 0) + (plan.tail?.duration ?? 0), lengthSec: plan.length };
+}
+
 /** Thrown inside a run when the source turns out not to allow a smart cut. */
 class Unsupported extends Error {}
 
@@ -83,7 +102,7 @@ async function capture(
  * Lists every stream's packets in the probe windows of a file starting at `origin`; the first
  * window's JSON also holds the streams and the file's start time.
  */
-function listWindows(p: SmartCutParams, origin: number): Promise<{ json: unknown; packets: StreamPacket[] | null }[]> {
+function listWindows(p: PrepareParams, origin: number): Promise<{ json: unknown; packets: StreamPacket[] | null }[]> {
   return Promise.all(
     probeWindows(p.start, p.end).map(async ({ from, to }, i) => {
       const args = buildPacketProbeArgs(p.input, Math.max(0, origin + from), Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
@@ -100,7 +119,7 @@ function listWindows(p: SmartCutParams, origin: number): Promise<{ json: unknown
 }
 
 /** Probes the source around the cut points and plans the pieces, or says why a smart cut is not possible. */
-async function prepare(p: SmartCutParams): Promise<Prepared | string> {
+async function prepare(p: PrepareParams): Promise<Prepared | string> {
   if (p.info.video.codec !== 'h264') return `codec ${p.info.video.codec} is not H.264`;
   // Matroska keeps no decode timestamps and MPEG-TS seeks are not keyframe-exact; the copy
   // relies on both, so only the mov family (exact sample tables) is cut this way.
@@ -293,5 +312,6 @@ export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
     await Promise.all(scratch.map((file) => rm(file, { force: true })));
   }
   overall.complete();
+  p.onDone?.({ reencodedSec: (plan.head?.duration ?? 0) + (plan.tail?.duration ?? 0) });
   return 'smart-cut';
 }

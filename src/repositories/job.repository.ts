@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/sql-client.js';
-import type { Fence, JobListFilter, JobStore, NewJob } from '../core/ports.js';
-import { statusesAllowedBefore, type Job, type JobStatus } from '../domain/job.js';
+import type { Fence, JobListFilter, JobStore, NewJob, Throughput } from '../core/ports.js';
+import { statusesAllowedBefore, type Job, type JobFailure, type JobResult, type JobStatus } from '../domain/job.js';
 
 const guard = (to: JobStatus) => statusesAllowedBefore(to);
 
@@ -75,7 +75,7 @@ export class JobRepository implements JobStore {
   async requeueFailed(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      UPDATE jobs SET status = 'queued', progress = 0, error = NULL, queued_at = now(), started_at = NULL,
+      UPDATE jobs SET status = 'queued', progress = 0, error = NULL, error_code = NULL, result = NULL, queued_at = now(), started_at = NULL,
         finished_at = NULL, lease_until = NULL, attempt_base = attempts, updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'failed' RETURNING *`;
   }
@@ -83,7 +83,7 @@ export class JobRepository implements JobStore {
   async claim(id: string, leaseMs: number): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
       UPDATE jobs j SET status = 'in_progress', attempts = attempts + 1, started_at = COALESCE(started_at, now()),
-        lease_until = now() + ${leaseMs} * interval '1 millisecond', error = NULL, updated_at = now(), event_seq = event_seq + 1
+        lease_until = now() + ${leaseMs} * interval '1 millisecond', error = NULL, error_code = NULL, updated_at = now(), event_seq = event_seq + 1
       WHERE j.id = ${id}
         AND (j.status = 'queued' OR (j.status = 'in_progress' AND (j.lease_until IS NULL OR j.lease_until < now())))
         AND NOT EXISTS (SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')
@@ -109,33 +109,34 @@ export class JobRepository implements JobStore {
     return row;
   }
 
-  async recordAttemptError(f: Fence, error: string): Promise<Job | undefined> {
+  async recordAttemptError(f: Fence, failure: JobFailure): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET error = ${error}, lease_until = now(), updated_at = now(), event_seq = event_seq + 1
+      UPDATE jobs SET error = ${failure.message}, error_code = ${failure.code}, lease_until = now(), updated_at = now(), event_seq = event_seq + 1
       WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
     return row;
   }
 
-  async complete(f: Fence, method: string): Promise<Job | undefined> {
+  async complete(f: Fence, method: string, result: JobResult | null): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET status = 'completed', progress = 100, method = ${method}, error = NULL, lease_until = NULL,
+      UPDATE jobs SET status = 'completed', progress = 100, method = ${method}, result = ${result ? this.sql.json(result as never) : null},
+        error = NULL, error_code = NULL, lease_until = NULL,
         finished_at = now(), updated_at = now(), event_seq = event_seq + 1
       WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
     return row;
   }
 
-  async failOwned(f: Fence, error: string): Promise<Job | undefined> {
+  async failOwned(f: Fence, failure: JobFailure): Promise<Job | undefined> {
     const [row] = await this.sql<Job[]>`
-      UPDATE jobs SET status = 'failed', error = ${error}, lease_until = NULL, finished_at = now(), updated_at = now(),
+      UPDATE jobs SET status = 'failed', error = ${failure.message}, error_code = ${failure.code}, lease_until = NULL, finished_at = now(), updated_at = now(),
         event_seq = event_seq + 1
       WHERE id = ${f.jobId} AND attempts = ${f.token} AND status = 'in_progress' RETURNING *`;
     return row;
   }
 
-  async failUnowned(ids: readonly string[], error: string): Promise<Job[]> {
+  async failUnowned(ids: readonly string[], failure: JobFailure): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      UPDATE jobs SET status = 'failed', error = ${error}, finished_at = now(), updated_at = now(), event_seq = event_seq + 1
+      UPDATE jobs SET status = 'failed', error = ${failure.message}, error_code = ${failure.code}, finished_at = now(), updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'queued' RETURNING *`;
   }
 
@@ -189,6 +190,19 @@ export class JobRepository implements JobStore {
           OR (j.status = 'queued' AND NOT EXISTS (
             SELECT 1 FROM jobs d WHERE d.id = ANY(j.depends_on) AND d.status <> 'completed')))
       ORDER BY j.id LIMIT ${limit}`;
+  }
+
+  async measuredThroughput(limit: number): Promise<Throughput> {
+    const [row] = await this.sql<Throughput[]>`
+      WITH recent AS (
+        SELECT (result->>'reencodedSec')::float8 AS re, (result->>'durationSec')::float8 AS dur,
+          extract(epoch FROM finished_at - started_at)::float8 AS wall
+        FROM jobs WHERE status = 'completed' AND result IS NOT NULL AND started_at IS NOT NULL
+        ORDER BY finished_at DESC LIMIT ${limit})
+      SELECT (sum(wall) FILTER (WHERE re > 0) / NULLIF(sum(re) FILTER (WHERE re > 0), 0))::float8 AS encode_sec_per_sec,
+        (sum(wall) FILTER (WHERE re = 0) / NULLIF(sum(dur) FILTER (WHERE re = 0), 0))::float8 AS copy_sec_per_sec
+      FROM recent`;
+    return row!;
   }
 
   async findQueuedBlocked(limit: number): Promise<Job[]> {

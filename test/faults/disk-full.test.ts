@@ -51,6 +51,7 @@ describe('a nearly full disk', () => {
       const done = await waitForJob(h, job.id, undefined, 30_000);
       expect(done.status).toBe('failed');
       expect(done.error).toMatch(/No space left|ENOSPC/i);
+      expect(done).toMatchObject({ errorCode: 'disk_full', retryable: true });
       expect(await readdir(path.join(small, 'tmp'))).toEqual([]);
       expect((await h.api.get(`/api/videos/${job.outputVideoId}`)).body.status).toBe('failed');
       expect((await h.api.get('/healthz')).status).toBe(200);

@@ -41,6 +41,7 @@ describe('a hung FFmpeg', () => {
       expect(failed.status).toBe('failed');
       expect(failed.error).toMatch(/no progress/);
       expect(failed.error).toMatch(/JOB_STALL_TIMEOUT_MS/);
+      expect(failed).toMatchObject({ errorCode: 'stalled', retryable: true });
       expect(await readdir(path.join(h.storageDir, 'tmp'))).toEqual([]);
     } finally {
       await worker.close(1_000);
@@ -71,6 +72,7 @@ describe('a job that runs too long', () => {
       const failed = await waitForJob(h, job.id, ['failed', 'completed'], 20_000);
       expect(failed.status).toBe('failed');
       expect(failed.error).toMatch(/longer than its time limit of 2 s/);
+      expect(failed).toMatchObject({ errorCode: 'time_limit', retryable: true });
       expect(await readdir(path.join(h.storageDir, 'tmp'))).toEqual([]);
     } finally {
       await worker.close(1_000);

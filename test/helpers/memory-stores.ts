@@ -1,5 +1,5 @@
 import type { Fence, JobListFilter, JobStore, NewEvent, NewJob, NewVideo, OutboxStore, Stores, UnitOfWork, VideoListFilter, VideoStore } from '../../src/core/ports.js';
-import { isFinished, type Job, type JobStatus } from '../../src/domain/job.js';
+import { isFinished, type Job, type JobFailure, type JobResult, type JobStatus } from '../../src/domain/job.js';
 import type { ProbedMetadata, Video, VideoStatus } from '../../src/domain/video.js';
 
 /** A clock the tests move by hand, so leases lapse without waiting. */
@@ -68,7 +68,9 @@ class MemoryJobStore implements JobStore {
       progress: 0,
       attempts: 0,
       error: null,
+      errorCode: null,
       method: null,
+      result: null,
       leaseUntil: null,
       attemptBase: 0,
       eventSeq: 1,
@@ -115,7 +117,7 @@ class MemoryJobStore implements JobStore {
     return this.changeWhere(
       ids,
       (j) => j.status === 'failed',
-      (j) => ({ status: 'queued', progress: 0, error: null, queuedAt: this.clock.now(), startedAt: null, finishedAt: null, leaseUntil: null, attemptBase: j.attempts }),
+      (j) => ({ status: 'queued', progress: 0, error: null, errorCode: null, result: null, queuedAt: this.clock.now(), startedAt: null, finishedAt: null, leaseUntil: null, attemptBase: j.attempts }),
     );
   }
   async claim(id: string, leaseMs: number) {
@@ -124,7 +126,7 @@ class MemoryJobStore implements JobStore {
     const [row] = this.changeWhere(
       [id],
       (j) => (j.status === 'queued' || lapsed(j)) && this.depsCompleted(j),
-      (j) => ({ status: 'in_progress', attempts: j.attempts + 1, startedAt: j.startedAt ?? now, leaseUntil: new Date(now.getTime() + leaseMs), error: null }),
+      (j) => ({ status: 'in_progress', attempts: j.attempts + 1, startedAt: j.startedAt ?? now, leaseUntil: new Date(now.getTime() + leaseMs), error: null, errorCode: null }),
     );
     return row;
   }
@@ -141,20 +143,20 @@ class MemoryJobStore implements JobStore {
     const j = this.owned(f);
     return j ? this.change(j, { progress: Math.max(j.progress, percent) }) : undefined;
   }
-  async recordAttemptError(f: Fence, error: string) {
+  async recordAttemptError(f: Fence, failure: JobFailure) {
     const j = this.owned(f);
-    return j ? this.change(j, { error, leaseUntil: this.clock.now() }) : undefined;
+    return j ? this.change(j, { error: failure.message, errorCode: failure.code, leaseUntil: this.clock.now() }) : undefined;
   }
-  async complete(f: Fence, method: string) {
+  async complete(f: Fence, method: string, result: JobResult | null) {
     const j = this.owned(f);
-    return j ? this.change(j, { status: 'completed', progress: 100, method, error: null, leaseUntil: null, finishedAt: this.clock.now() }) : undefined;
+    return j ? this.change(j, { status: 'completed', progress: 100, method, result, error: null, errorCode: null, leaseUntil: null, finishedAt: this.clock.now() }) : undefined;
   }
-  async failOwned(f: Fence, error: string) {
+  async failOwned(f: Fence, failure: JobFailure) {
     const j = this.owned(f);
-    return j ? this.change(j, { status: 'failed', error, leaseUntil: null, finishedAt: this.clock.now() }) : undefined;
+    return j ? this.change(j, { status: 'failed', error: failure.message, errorCode: failure.code, leaseUntil: null, finishedAt: this.clock.now() }) : undefined;
   }
-  async failUnowned(ids: readonly string[], error: string) {
-    return this.changeWhere(ids, (j) => j.status === 'queued', () => ({ status: 'failed', error, finishedAt: this.clock.now() }));
+  async failUnowned(ids: readonly string[], failure: JobFailure) {
+    return this.changeWhere(ids, (j) => j.status === 'queued', () => ({ status: 'failed', error: failure.message, errorCode: failure.code, finishedAt: this.clock.now() }));
   }
   async cancel(ids: readonly string[]) {
     return this.changeWhere(ids, (j) => !isFinished(j.status), () => ({ status: 'cancelled' as JobStatus, leaseUntil: null, finishedAt: this.clock.now() }));
@@ -189,6 +191,21 @@ class MemoryJobStore implements JobStore {
       .filter((j) => (j.status === 'in_progress' && (!j.leaseUntil || j.leaseUntil < now)) || (j.status === 'queued' && this.depsCompleted(j)))
       .sort(byId)
       .slice(0, limit);
+  }
+  async measuredThroughput(limit: number) {
+    const recent = [...this.rows.values()]
+      .filter((j) => j.status === 'completed' && j.result && j.startedAt && j.finishedAt)
+      .sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime())
+      .slice(0, limit)
+      .map((j) => ({ re: j.result!.reencodedSec, dur: j.result!.durationSec, wall: (j.finishedAt!.getTime() - j.startedAt!.getTime()) / 1000 }));
+    const ratio = (rows: typeof recent, per: (r: (typeof recent)[number]) => number) => {
+      const denominator = rows.reduce((sum, r) => sum + per(r), 0);
+      return rows.length === 0 || denominator === 0 ? null : rows.reduce((sum, r) => sum + r.wall, 0) / denominator;
+    };
+    return {
+      encodeSecPerSec: ratio(recent.filter((r) => r.re > 0), (r) => r.re),
+      copySecPerSec: ratio(recent.filter((r) => r.re === 0), (r) => r.dur),
+    };
   }
   async findQueuedBlocked(limit: number) {
     const dead = (id: string) => {
@@ -334,5 +351,11 @@ export class MemoryUnitOfWork implements UnitOfWork {
 
   get events() {
     return this.state.events;
+  }
+
+  /** Edits a row behind the core's back, as a hand-edited database would. */
+  patchJob(id: string, patch: Partial<Job>): void {
+    const j = this.state.jobs.get(id);
+    if (j) this.state.jobs.set(id, { ...j, ...patch } as Job);
   }
 }

@@ -146,6 +146,21 @@ describe('the OpenAPI document', () => {
     expect(body.properties.metadata.type).toBe('object');
   });
 
+  it('when the Job is documented, then it has errorCode, retryable and result; the run route documents its dry run', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: false }) as Json;
+    const { Job, JobResult, DryRunResult } = doc.components.schemas;
+    expect(JSON.stringify(Job.properties.errorCode)).toContain('dependency_failed');
+    expect(JSON.stringify(Job.properties.errorCode)).toContain('disk_full');
+    expect(JSON.stringify(Job.properties.retryable)).toContain('boolean');
+    expect(JSON.stringify(Job.properties.result)).toContain('#/components/schemas/JobResult');
+    expect(Object.keys(JobResult.properties)).toEqual(['method', 'firstFrameSec', 'frameCount', 'durationSec', 'reencodedSec', 'fallbackReason']);
+    expect(DryRunResult).toBeTruthy();
+    const runOp = doc.paths['/api/jobs/run'].post;
+    expect(runOp.requestBody.content['application/json'].schema.properties.dryRun.type).toBe('boolean');
+    expect(JSON.stringify(runOp.responses['200'])).toContain('#/components/schemas/DryRunResult');
+    expect(runOp.responses['202']).toBeTruthy();
+  });
+
   it('when built, then every problem response lists its codes, each answered with that status, and the Problem schema names them all', () => {
     const doc = buildOpenApiDocument({ apiKeyRequired: true }) as Json;
     const catalogue = doc['x-error-code-catalogue'] as Record<string, { status: number; retryable: boolean }>;

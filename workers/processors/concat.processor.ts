@@ -14,7 +14,7 @@ export const concatProcessor: Processor = async (ctx) => {
     await writeFile(ctx.scratchPath, buildConcatList(ctx.inputPaths));
     const container = infos[0]!.container;
     await runFfmpeg({ ...common, args: buildConcatCopyArgs({ listFile: ctx.scratchPath, output: ctx.outputPath, muxer: muxerForContainer(container) }) });
-    return { method: 'concat-copy', container };
+    return { method: 'concat-copy', container, reencodedSec: 0 };
   }
   const inputs = ctx.inputPaths.map((path, i) => ({ path, info: infos[i]! }));
   await runFfmpeg({ ...common, args: buildConcatFilterArgs({ inputs, output: ctx.outputPath }) });

@@ -25,6 +25,10 @@ export interface ProcessorResult {
   method: string;
   /** The container the output was written in (it names the stored file's extension). */
   container: string;
+  /** Seconds of video re-encoded to make it; absent: all of it for a re-encode, none for a copy. */
+  reencodedSec?: number;
+  /** Why an accurate trim could not be a smart cut and was re-encoded whole. */
+  fallbackReason?: string | null;
 }
 
 export type Processor = (ctx: ProcessorContext) => Promise<ProcessorResult>;

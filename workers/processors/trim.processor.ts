@@ -18,9 +18,11 @@ export const trimProcessor: Processor = async (ctx) => {
   if (params.mode === 'copy') {
     const args = buildCopyTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, muxer: muxerForContainer(info.container) });
     await runFfmpeg({ ...common, args });
-    return { method: 'stream-copy', container: info.container };
+    return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null };
   }
+  let fallbackReason = `codec ${info.video.codec} is not H.264`;
   if (info.video.codec === 'h264') {
+    let reencodedSec = 0;
     const outcome = await runSmartCut({
       input: source,
       output: ctx.outputPath,
@@ -34,10 +36,12 @@ export const trimProcessor: Processor = async (ctx) => {
       signal: ctx.signal,
       onProgress: ctx.onProgress,
       logger: ctx.logger,
+      onUnsupported: (reason) => (fallbackReason = reason),
+      onDone: (summary) => (reencodedSec = summary.reencodedSec),
     });
-    if (outcome === 'smart-cut') return { method: 'smart-cut', container: 'mp4' };
+    if (outcome === 'smart-cut') return { method: 'smart-cut', container: 'mp4', reencodedSec, fallbackReason: null };
   }
   const args = buildAccurateTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, hasAudio: info.audio !== null, fps: info.video.fps });
   await runFfmpeg({ ...common, args });
-  return { method: 'reencode', container: 'mp4' };
+  return { method: 'reencode', container: 'mp4', fallbackReason };
 };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JobLifecycle, type Execution } from '../../../src/core/lifecycle.js';
 import { DomainError } from '../../../src/domain/errors.js';
+import type { JobErrorCode } from '../../../src/domain/job.js';
 import type { Video } from '../../../src/domain/video.js';
 import { MemoryUnitOfWork } from '../../helpers/memory-stores.js';
 
@@ -36,6 +37,9 @@ async function claimed(jobId: string): Promise<Execution> {
   if (result.kind !== 'claimed') throw new Error(`expected a claim, got ${result.kind}`);
   return result.execution;
 }
+
+const failure = (code: JobErrorCode, message: string) => ({ code, message });
+const crash = (message: string) => failure('ffmpeg_failed', message);
 
 const output = { method: 'reencode', storageKey: 'out.1.mp4', metadata: { sizeBytes: 10, durationSec: 1, width: 64, height: 48, fps: 25, videoCodec: 'h264', audioCodec: null, container: 'mp4', media: {} } };
 
@@ -126,6 +130,40 @@ describe('running', () => {
   });
 });
 
+describe('planning a run (dry run)', () => {
+  it('when a dry run is asked for, then it lists the jobs a run would queue, dependencies first, and changes nothing', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    const c = await core.record('concat', [a.outputVideoId, v.id], {});
+    const other = await trim(v.id, 3, 4);
+    const eventsBefore = uow.events.length;
+    const all = await core.wouldRun();
+    expect(all.map((p) => p.job.id).sort()).toEqual([a.id, c.id, other.id].sort());
+    expect(all.findIndex((p) => p.job.id === c.id)).toBeGreaterThan(all.findIndex((p) => p.job.id === a.id));
+    expect(all.every((p) => p.blockedBy === null)).toBe(true);
+    expect((await core.wouldRun([c.id])).map((p) => p.job.id)).toEqual([a.id, c.id]);
+    expect(uow.events.length).toBe(eventsBefore);
+    for (const j of [a, c, other]) expect((await job(j.id)).status).toBe('pending');
+  });
+
+  it('when a named job is unknown or not pending, then the dry run is refused as the run would be', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    await core.run([a.id]);
+    expect((await refusal(core.wouldRun([a.id]))).code).toBe('job_not_pending');
+    expect((await refusal(core.wouldRun([randomUUID()]))).code).toBe('job_not_found');
+  });
+
+  it('when a pending job depends on a failed one, then the plan says the run would fail it', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    const c = await core.record('concat', [a.outputVideoId, v.id], {});
+    await core.run([a.id]);
+    await core.fail(await claimed(a.id), failure('input_invalid', 'bad'));
+    expect(await core.wouldRun([c.id])).toEqual([{ job: await job(c.id), blockedBy: `Dependency job ${a.id} is failed.` }]);
+  });
+});
+
 describe('executions are fenced', () => {
   it('when a lease is live, then a second delivery is told to come back when it ends', async () => {
     const v = await readyUpload();
@@ -151,7 +189,7 @@ describe('executions are fenced', () => {
     expect(await core.heartbeat(stale)).toBe(false);
     expect(await core.progress(stale, 50)).toBe(false);
     expect(await core.complete(stale, output)).toBe(false);
-    expect(await core.fail(stale, 'boom', true)).toBe('stale');
+    expect(await core.fail(stale, crash('boom'))).toBe('stale');
     expect(uow.events.length).toBe(eventsBefore);
     expect(await job(a.id)).toMatchObject({ status: 'in_progress', attempts: 2, progress: 0 });
     expect((await video(a.outputVideoId)).storageKey).toBeNull();
@@ -190,9 +228,9 @@ describe('failures', () => {
     const a = await trim(v.id);
     const c = await core.record('concat', [a.outputVideoId, v.id], {});
     await core.run();
-    expect(await core.fail(await claimed(a.id), 'no frame in range', false)).toBe('failed');
-    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 1, error: 'no frame in range' });
-    expect(await job(c.id)).toMatchObject({ status: 'failed', error: `Dependency job ${a.id} failed.` });
+    expect(await core.fail(await claimed(a.id), failure('input_invalid', 'no frame in range'))).toBe('failed');
+    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 1, error: 'no frame in range', errorCode: 'input_invalid' });
+    expect(await job(c.id)).toMatchObject({ status: 'failed', error: `Dependency job ${a.id} failed.`, errorCode: 'dependency_failed' });
     expect((await video(c.outputVideoId)).status).toBe('failed');
   });
 
@@ -200,13 +238,13 @@ describe('failures', () => {
     const v = await readyUpload();
     const a = await trim(v.id);
     await core.run([a.id]);
-    expect(await core.fail(await claimed(a.id), 'crash 1', true)).toBe('retrying');
-    expect(await job(a.id)).toMatchObject({ status: 'in_progress', error: 'crash 1' });
+    expect(await core.fail(await claimed(a.id), crash('crash 1'))).toBe('retrying');
+    expect(await job(a.id)).toMatchObject({ status: 'in_progress', error: 'crash 1', errorCode: 'ffmpeg_failed' });
     uow.clock.advance(1);
-    expect(await core.fail(await claimed(a.id), 'crash 2', true)).toBe('retrying');
+    expect(await core.fail(await claimed(a.id), crash('crash 2'))).toBe('retrying');
     uow.clock.advance(1);
-    expect(await core.fail(await claimed(a.id), 'crash 3', true)).toBe('failed');
-    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(await core.fail(await claimed(a.id), crash('crash 3'))).toBe('failed');
+    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 3, error: 'crash 3', errorCode: 'ffmpeg_failed' });
   });
 
   it('when a failed job is retried, then it and its failed dependencies run again with a fresh attempt budget', async () => {
@@ -214,7 +252,7 @@ describe('failures', () => {
     const a = await trim(v.id);
     const c = await core.record('concat', [a.outputVideoId, v.id], {});
     await core.run();
-    await core.fail(await claimed(a.id), 'bad', false);
+    await core.fail(await claimed(a.id), failure('input_invalid', 'bad'));
     const retried = await core.retry(c.id);
     expect(retried.status).toBe('queued');
     expect((await job(a.id)).status).toBe('queued');
@@ -222,7 +260,7 @@ describe('failures', () => {
     expect(uow.events.filter((e) => e.type === 'job.runnable').map((e) => e.subjectId)).toContain(a.id);
     const again = await claimed(a.id);
     expect(again.token).toBe(2);
-    expect(await core.fail(again, 'crash', true)).toBe('retrying');
+    expect(await core.fail(again, crash('crash'))).toBe('retrying');
     expect((await refusal(core.retry(a.id))).kind).toBe('conflict');
   });
 
@@ -234,7 +272,7 @@ describe('failures', () => {
     await uow.read.videos.delete(v.id);
     const result = await core.claim(a.id);
     expect(result).toEqual({ kind: 'failed', reason: `Input video ${v.id} is deleted.`, ended: true });
-    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 1, errorCode: 'input_missing' });
     expect((await video(a.outputVideoId)).status).toBe('failed');
   });
 
@@ -247,7 +285,60 @@ describe('failures', () => {
     await uow.read.jobs.cancel([a.id]);
     expect((await job(c.id)).status).toBe('queued');
     expect(await core.failBlocked(10)).toBe(1);
-    expect(await job(c.id)).toMatchObject({ status: 'failed', error: `Dependency job ${a.id} is cancelled.` });
+    expect(await job(c.id)).toMatchObject({ status: 'failed', error: `Dependency job ${a.id} is cancelled.`, errorCode: 'dependency_failed' });
+  });
+
+  it.each(['stalled', 'time_limit', 'disk_full', 'output_unreadable', 'internal_error'] as const)(
+    'when an attempt fails with %s, then it is retried, and the last attempt fails the job with that code',
+    async (code) => {
+      const v = await readyUpload();
+      const a = await trim(v.id);
+      await core.run([a.id]);
+      expect(await core.fail(await claimed(a.id), failure(code, 'first'))).toBe('retrying');
+      uow.clock.advance(1);
+      await core.fail(await claimed(a.id), failure(code, 'second'));
+      uow.clock.advance(1);
+      expect(await core.fail(await claimed(a.id), failure(code, 'third'))).toBe('failed');
+      expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 3, error: 'third', errorCode: code });
+    },
+  );
+
+  it.each(['input_invalid', 'input_missing', 'dependency_failed'] as const)('when an attempt fails with %s, then the job fails at once', async (code) => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    await core.run([a.id]);
+    expect(await core.fail(await claimed(a.id), failure(code, 'never'))).toBe('failed');
+    expect(await job(a.id)).toMatchObject({ status: 'failed', attempts: 1, errorCode: code });
+  });
+
+  it('when a claimed job\'s params no longer fit its input, then the claim fails it as input_invalid', async () => {
+    const v = await readyUpload(10, 25);
+    const a = await trim(v.id, 1, 2);
+    await core.run([a.id]);
+    // A hand-edited row: a range past the input's end.
+    uow.patchJob(a.id, { params: { start: 20, end: 30, mode: 'accurate' } });
+    const result = await core.claim(a.id);
+    expect(result.kind).toBe('failed');
+    expect(await job(a.id)).toMatchObject({ status: 'failed', errorCode: 'input_invalid' });
+  });
+
+  it('when a job is queued behind a failed dependency, then it fails at once as dependency_failed', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    const c = await core.record('concat', [a.outputVideoId, v.id], {});
+    await core.run([a.id]);
+    await core.fail(await claimed(a.id), failure('input_invalid', 'bad'));
+    expect((await job(c.id)).status).toBe('pending');
+    await core.run([c.id]);
+    expect(await job(c.id)).toMatchObject({ status: 'failed', errorCode: 'dependency_failed', error: `Dependency job ${a.id} is failed.` });
+  });
+
+  it('when a failed job is retried, then its error and code are cleared', async () => {
+    const v = await readyUpload();
+    const a = await trim(v.id);
+    await core.run([a.id]);
+    await core.fail(await claimed(a.id), failure('input_invalid', 'bad'));
+    expect(await core.retry(a.id)).toMatchObject({ status: 'queued', error: null, errorCode: null });
   });
 });
 

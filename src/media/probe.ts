@@ -92,8 +92,16 @@ function fail(reason: string): ProbeResult {
   return { ok: false, reason };
 }
 
+export interface ParseProbeOptions {
+  /**
+   * A video stream with a single frame is a still image when a user uploads it, but a valid result
+   * when our own FFmpeg wrote it (a one-frame trim). Image formats (png, jpeg, image2) stay refused.
+   */
+  acceptSingleFrame?: boolean;
+}
+
 /** Turns `ffprobe -print_format json -show_format -show_streams` output into MediaInfo, or a refusal. */
-export function parseProbeOutput(json: unknown): ProbeResult {
+export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): ProbeResult {
   if (!isObject(json) || !isObject(json.format) || !Array.isArray(json.streams)) {
     return fail('not a recognisable media file');
   }
@@ -138,7 +146,7 @@ export function parseProbeOutput(json: unknown): ProbeResult {
   if (durationSec === undefined) return fail('the file has a missing or non-positive duration');
 
   const nbFrames = numeric(video.nb_frames);
-  if ((nbFrames !== null && nbFrames <= 1) || durationSec * chosenRate.value < 1.5) {
+  if (!opts.acceptSingleFrame && ((nbFrames !== null && nbFrames <= 1) || durationSec * chosenRate.value < 1.5)) {
     return fail('the file contains a single frame (a still image), not a video');
   }
 
@@ -219,6 +227,8 @@ export async function probeMedia(
     signal?: AbortSignal;
     timeoutMs?: number;
     skipDecodeCheck?: boolean;
+    /** See ParseProbeOptions: for outputs of our own FFmpeg, never for uploads. */
+    acceptSingleFrame?: boolean;
     logger?: MediaLogger | undefined;
   } = {},
 ): Promise<ProbeResult> {
@@ -243,7 +253,7 @@ export async function probeMedia(
   } catch {
     return fail('not a recognisable media file');
   }
-  const parsed = parseProbeOutput(json);
+  const parsed = parseProbeOutput(json, { acceptSingleFrame: opts.acceptSingleFrame ?? false });
   if (!parsed.ok || opts.skipDecodeCheck) return parsed;
 
   const decode = await captureProcess(
@@ -258,4 +268,15 @@ export async function probeMedia(
     return fail(`the video stream cannot be decoded${detail ? ` (${detail})` : ''}`);
   }
   return parsed;
+}
+
+/**
+ * Probes a file our own FFmpeg just wrote: its headers are enough (no trial decode), and a
+ * single frame is a valid result (a one-frame trim), where an upload of one would be a still image.
+ */
+export function probeOutput(
+  file: string,
+  opts: { ffprobePath?: string; signal?: AbortSignal; timeoutMs?: number; logger?: MediaLogger | undefined } = {},
+): Promise<ProbeResult> {
+  return probeMedia(file, { ...opts, skipDecodeCheck: true, acceptSingleFrame: true });
 }

@@ -191,6 +191,14 @@ describe('parseProbeOutput: refused files', () => {
     expect(reason(parseProbeOutput(json))).toMatch(/single frame/);
   });
 
+  it('when our own output holds one frame, then acceptSingleFrame takes it, but never a png', () => {
+    const json = copy(MKV_H264_AAC);
+    json.format.duration = '0.040000';
+    const res = parseProbeOutput(json, { acceptSingleFrame: true });
+    expect(res.ok && res.info.durationSec).toBe(0.04);
+    expect(reason(parseProbeOutput(PNG_IMAGE, { acceptSingleFrame: true }))).toMatch(/still image/);
+  });
+
   it('missing, zero or negative duration', () => {
     for (const d of [undefined, '0.000000', '-1.000000', 'N/A']) {
       const json = copy(MP4_H264_AAC);

@@ -301,6 +301,19 @@ function positiveInt(name: string, value: number): number {
 }
 
 /**
+ * How long an input's video lasts. The file's duration can be longer (audio that outlasts the
+ * picture, as copy trims leave it), and the stream's own duration shorter by one frame when the
+ * last frame was stored with zero duration; N frames of a constant-rate stream last N/fps.
+ */
+export function videoDurationOf(info: MediaInfo): number {
+  const v = info.video;
+  const byCount = v.frameCount && v.fps > 0 ? v.frameCount / v.fps : null;
+  const stream = v.durationSec && v.durationSec > 0 ? v.durationSec : null;
+  if (byCount !== null && stream !== null) return Math.max(byCount, stream);
+  return byCount ?? stream ?? info.durationSec;
+}
+
+/**
  * Re-encoding concat for inputs that differ. Every input is scaled (letterboxed) to the
  * first input's display size and frame rate, and each segment's video and audio are cut
  * or padded to the same frame-quantised length, so A/V sync holds at every join.
@@ -324,7 +337,7 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
     if (info.durationSec <= 0) throw new MediaInputError(`input ${i} has a non-positive duration`);
     positiveInt('width', info.video.width);
     positiveInt('height', info.video.height);
-    const frames = Math.max(1, Math.round((info.durationSec * rate.num) / rate.den));
+    const frames = Math.max(1, Math.round((videoDurationOf(info) * rate.num) / rate.den));
     const samples = Math.round(((frames * rate.den) / rate.num) * OUTPUT_SAMPLE_RATE);
 
     const video = [
@@ -364,6 +377,11 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
     '-map',
     '[v]',
     ...(withAudio ? ['-map', '[a]'] : []),
+    // The graph already holds one frame per 1/rate; without -r the muxer takes an input's average rate.
+    '-fps_mode',
+    'cfr',
+    '-r',
+    fractionText(rate),
     ...X264_ARGS,
     ...(withAudio ? AAC_ARGS : []),
     '-movflags',

@@ -61,6 +61,14 @@ function chooseRate(stream: Json): { text: string; value: number } | null {
   const avg = rate(stream.avg_frame_rate);
   const real = rate(stream.r_frame_rate);
   if (avg && real && Math.abs(real.value - avg.value) / avg.value <= 0.01) return real;
+  // A last frame stored with zero duration makes avg N/((N-1)/fps): off by 1/N, well over 1 % for
+  // a short clip. N frames that fill N-1 to N frame intervals of r_frame_rate are at that rate.
+  const frames = numeric(stream.nb_frames);
+  const duration = numeric(stream.duration);
+  if (real && frames !== null && frames > 1 && duration !== null && duration > 0) {
+    const intervals = duration * real.value;
+    if (intervals >= frames - 1 - 0.01 && intervals <= frames + 0.01) return real;
+  }
   return avg ?? real;
 }
 
@@ -146,6 +154,7 @@ export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): P
   if (durationSec === undefined) return fail('the file has a missing or non-positive duration');
 
   const nbFrames = numeric(video.nb_frames);
+  const videoDuration = [numeric(video.duration), tagDuration(video)].find((d): d is number => d !== null && d > 0) ?? null;
   if (!opts.acceptSingleFrame && ((nbFrames !== null && nbFrames <= 1) || durationSec * chosenRate.value < 1.5)) {
     return fail('the file contains a single frame (a still image), not a video');
   }
@@ -178,6 +187,8 @@ export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): P
     sar: sar === '0:1' ? null : sar,
     timeBase: text(video.time_base),
     hasBFrames: hasBFrames !== null && hasBFrames > 0,
+    frameCount: nbFrames !== null && nbFrames > 0 ? nbFrames : null,
+    durationSec: videoDuration,
     rotation,
   };
 

@@ -2,20 +2,21 @@
  * Exactness failures of issue 14, each on a small frame-coded clip: every output frame is read back
  * by its number, so a lost, repeated or extra frame shows.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildAccurateTrimArgs } from '../../src/media/argv.js';
+import { buildAccurateTrimArgs, buildConcatFilterArgs } from '../../src/media/argv.js';
 import { probeMedia, probeOutput } from '../../src/media/probe.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
-import { makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
-import { decodeErrors, makePng, mustProbe } from '../helpers/media.js';
+import { makeFrameCodedClip, readFrameNumbers, zeroLastVideoFrameDuration } from '../helpers/frame-code.js';
+import { decodeErrors, makePng, mustProbe, probeJson, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
 const out = (): string => join(dir, `out-${++n}.mp4`);
+const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'exactness-test-'));
@@ -63,5 +64,50 @@ describe('a one-frame trim', { timeout: 60_000 }, () => {
     expect(png.ok ? 'ok' : png.reason).toMatch(/still image/);
     expect(oneFrame.ok ? 'ok' : oneFrame.reason).toMatch(/single frame/);
     expect(pngAsOutput.ok ? 'ok' : pngAsOutput.reason).toMatch(/still image/);
+  });
+});
+
+describe('filter concat', { timeout: 90_000 }, () => {
+  let clip: string;
+  beforeAll(async () => {
+    clip = await makeFrameCodedClip(dir, { name: 'concat-src', durationSec: 4, fps: 25, gop: 25, ...SMALL });
+  }, 30_000);
+
+  async function concat(files: string[]): Promise<{ output: string; frames: (number | null)[] }> {
+    const inputs = await Promise.all(files.map(async (path) => ({ path, info: await mustProbe(path) })));
+    const output = out();
+    await runFfmpeg({ args: buildConcatFilterArgs({ inputs, output }), expectedDurationSec: 1 });
+    return { output, frames: await readFrameNumbers(output) };
+  }
+
+  function streamsOf(json: any): { video: any; audio: any } {
+    const streams = json.streams as any[];
+    return { video: streams.find((s) => s.codec_type === 'video'), audio: streams.find((s) => s.codec_type === 'audio') };
+  }
+
+  it('when an input stores its last frame with zero duration, then every frame of it comes out once, at the input rate', async () => {
+    const zeroLast = join(dir, 'zero-last.mp4');
+    await copyFile(clip, zeroLast);
+    await zeroLastVideoFrameDuration(zeroLast);
+    const { output, frames } = await concat([zeroLast, clip]);
+    expect(frames).toEqual([...range(0, 100), ...range(0, 100)]);
+    expect(streamsOf(await probeJson(output)).video.r_frame_rate).toBe('25/1');
+  });
+
+  it('when the audio of an input outlasts its video by more than half a frame, then no frame is added after it', async () => {
+    // 80 frames (3.2 s) of video with 3.3 s of audio, as a copy trim leaves a file.
+    const longAudio = join(dir, 'long-audio.mp4');
+    const res = await runTool('ffmpeg', [
+      '-v', 'error', '-y', '-t', '3.2', '-i', clip, '-f', 'lavfi', '-i', 'sine=frequency=300:sample_rate=48000:duration=3.3',
+      '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', longAudio,
+    ]);
+    expect(res.stderr).toBe('');
+    const made = streamsOf(await probeJson(longAudio));
+    expect([Number(made.video.nb_frames), Number(made.audio.duration)]).toEqual([80, 3.3]);
+    const { output, frames } = await concat([clip, longAudio, clip]);
+    expect(frames).toEqual([...range(0, 100), ...range(0, 80), ...range(0, 100)]);
+    const { video, audio } = streamsOf(await probeJson(output));
+    // The audio is cut with the video: it ends within one frame of it.
+    expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(0.04);
   });
 });

@@ -283,6 +283,24 @@ describe('canConcatByCopy', () => {
 });
 
 describe('buildConcatFilterArgs', () => {
+  it('when the audio outlasts the video, then the segment lasts as long as its video frames', () => {
+    const args = buildConcatFilterArgs({
+      inputs: [{ path: '/in/a.mp4', info: info({ durationSec: 3.3, video: { frameCount: 80, durationSec: 3.2 } }) }],
+      output: '/out/x.tmp',
+    });
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(graph).toContain('trim=end_frame=80[v0]');
+    expect(graph).toContain(`atrim=end_sample=${3.2 * 48000}[a0]`);
+  });
+
+  it('when the last frame has zero duration, then the frame count wins over the stream duration', () => {
+    const args = buildConcatFilterArgs({
+      inputs: [{ path: '/in/a.mp4', info: info({ durationSec: 0.96, video: { frameCount: 25, durationSec: 0.96 } }) }],
+      output: '/out/x.tmp',
+    });
+    expect(args[args.indexOf('-filter_complex') + 1]).toContain('trim=end_frame=25[v0]');
+  });
+
   it('normalises every input to the first one and pads missing audio with silence', () => {
     const args = buildConcatFilterArgs({
       inputs: [
@@ -323,6 +341,8 @@ describe('buildConcatFilterArgs', () => {
       '-filter_complex', graph,
       '-map', '[v]',
       '-map', '[a]',
+      '-fps_mode', 'cfr',
+      '-r', '25',
       ...X264,
       ...AAC,
       '-movflags', '+faststart',

@@ -125,14 +125,24 @@ export function framesInRange(start: number, end: number, fps: number): number {
 }
 
 /**
+ * How far before `start` an accurate trim seeks. Input seeking lands on the last keyframe whose
+ * index time is at or before the seek point; with an open GOP (x264 open-gop, x265's default) or
+ * B-frame delay, the frames just before a keyframe are decoded from *its* GOP's references in the
+ * GOP before, so seeking right at `start` lands on that keyframe and loses them. A second earlier
+ * lands on the keyframe before, from which everything up to `start` decodes.
+ */
+const SEEK_MARGIN_SEC = 1;
+
+/**
  * Frame-accurate trim by re-encoding.
  *
- * Input seeking (`-ss` before `-i`) decodes from the preceding keyframe and drops every
- * frame before `start`, so the first frame kept is the first one at or after `start`.
- * `trim=end=` (in the seeked timeline) then drops every frame at or after `end`, and
- * `setpts=PTS-STARTPTS` moves the first kept frame to t=0; without that, a start that
- * falls between two frames makes the CFR muxing step duplicate the first frame. Output
- * is CFR at the source rate, so nothing is dropped or duplicated for CFR sources.
+ * The input is seeked SEEK_MARGIN_SEC before `start` (see there), and the frames to keep are then
+ * chosen by their presentation time: `trim` keeps frame k when it is shown in
+ * [first frame at/after start, first frame at/after end), with the bounds set half a frame early so
+ * that rounded request times and timestamp jitter never move a frame across them.
+ * `setpts=PTS-STARTPTS` moves the first kept frame to t=0; without that, a start that falls
+ * between two frames makes the CFR muxing step duplicate the first frame. Output is CFR at the
+ * source rate, so nothing is dropped or duplicated for CFR sources.
  *
  * Audio is cut on the same frame grid (first frame at/after start … first frame at/after
  * end), which keeps it sample-aligned with the video for sources whose frames sit on
@@ -153,12 +163,18 @@ export function buildAccurateTrimArgs(p: {
   if (endFrame - firstFrame < 1) {
     throw new MediaInputError(`trim range ${p.start}..${p.end} contains no frame at ${fractionText(rate)} fps`);
   }
-  const duration = p.end - p.start;
-  const audioStart = Math.max(0, (firstFrame * rate.den) / rate.num - p.start);
-  const audioEnd = Math.max(audioStart + 1e-6, (endFrame * rate.den) / rate.num - p.start);
+  const frameSec = rate.den / rate.num;
+  // Seek to a whole microsecond so that the times below are exact offsets from it.
+  const seek = Math.max(0, Math.round((p.start - SEEK_MARGIN_SEC) * 1e6) / 1e6);
+  const firstAt = firstFrame * frameSec - seek;
+  const endAt = endFrame * frameSec - seek;
+  const videoStart = Math.max(0, firstAt - frameSec / 2);
+  const videoEnd = Math.max(videoStart + 1e-6, endAt - frameSec / 2);
+  const audioStart = Math.max(0, firstAt);
+  const audioEnd = Math.max(audioStart + 1e-6, endAt);
 
   const videoFilter = [
-    `trim=end=${formatSeconds(duration)}`,
+    `trim=start=${formatSeconds(videoStart)}:end=${formatSeconds(videoEnd)}`,
     'setpts=PTS-STARTPTS',
     // libx264 with 4:2:0 needs even dimensions.
     'scale=trunc(iw/2)*2:trunc(ih/2)*2',
@@ -168,7 +184,7 @@ export function buildAccurateTrimArgs(p: {
   return [
     ...COMMON_ARGS,
     '-ss',
-    formatSeconds(p.start),
+    formatSeconds(seek),
     '-i',
     pathArg(p.input),
     '-map',

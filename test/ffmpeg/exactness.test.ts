@@ -28,6 +28,11 @@ afterAll(async () => {
 
 const SMALL = { width: 160, height: 96 };
 
+function streamsOf(json: any): { video: any; audio: any } {
+  const streams = json.streams as any[];
+  return { video: streams.find((s) => s.codec_type === 'video'), audio: streams.find((s) => s.codec_type === 'audio') };
+}
+
 describe('a one-frame trim', { timeout: 60_000 }, () => {
   let src: string;
   beforeAll(async () => {
@@ -80,11 +85,6 @@ describe('filter concat', { timeout: 90_000 }, () => {
     return { output, frames: await readFrameNumbers(output) };
   }
 
-  function streamsOf(json: any): { video: any; audio: any } {
-    const streams = json.streams as any[];
-    return { video: streams.find((s) => s.codec_type === 'video'), audio: streams.find((s) => s.codec_type === 'audio') };
-  }
-
   it('when an input stores its last frame with zero duration, then every frame of it comes out once, at the input rate', async () => {
     const zeroLast = join(dir, 'zero-last.mp4');
     await copyFile(clip, zeroLast);
@@ -109,5 +109,28 @@ describe('filter concat', { timeout: 90_000 }, () => {
     const { video, audio } = streamsOf(await probeJson(output));
     // The audio is cut with the video: it ends within one frame of it.
     expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(0.04);
+  });
+});
+
+describe('re-encode trim of an open-GOP source', { timeout: 90_000 }, () => {
+  let openGop: string;
+  beforeAll(async () => {
+    // Keyframes every second; each keyframe's leading B-frames (shown just before it) refer to the GOP before.
+    openGop = await makeFrameCodedClip(dir, { name: 'open-gop', durationSec: 4, fps: 30, gop: 30, bframes: 3, openGop: true, ...SMALL });
+  }, 30_000);
+
+  it.each([
+    ['one frame before a keyframe', 1.966667, 2.5, 59, 16],
+    ['two frames before a keyframe', 0.933333, 1.2, 28, 8],
+    ['on a keyframe', 2, 2.5, 60, 15],
+    ['just after a keyframe', 1.033333, 1.5, 31, 14],
+    ['at the very start', 0, 0.3, 0, 9],
+  ])('when the start is %s (%f → %f), then every frame from the first at/after start comes out once, decoding cleanly', async (_what, start, end, first, count) => {
+    const output = out();
+    await runFfmpeg({ args: buildAccurateTrimArgs({ input: openGop, output, start, end, hasAudio: true, fps: 30 }), expectedDurationSec: end - start });
+    expect(await readFrameNumbers(output)).toEqual(range(first, count));
+    expect(await decodeErrors(output)).toBe('');
+    const { video, audio } = streamsOf(await probeJson(output));
+    expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(1 / 30 + 0.001);
   });
 });

@@ -24,6 +24,10 @@ export interface FrameCodedClipOptions {
   audio?: boolean;
   /** Keyframe interval in frames (default 2 s). */
   gop?: number;
+  /** B-frames between references (h264 only; default none). */
+  bframes?: number;
+  /** x264 open GOP: the leading B-frames of a keyframe's GOP refer to the GOP before it (h264 only). */
+  openGop?: boolean;
 }
 
 /** An mp4 whose frame n shows n in its code strip (over a moving testsrc2 pattern). Returns its path. */
@@ -45,7 +49,11 @@ export async function makeFrameCodedClip(dir: string, opts: FrameCodedClipOption
   const codec = opts.codec ?? 'h264';
   const video =
     codec === 'h264'
-      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-bf', '0']
+      ? [
+          '-c:v', 'libx264', '-preset', opts.bframes ? 'veryfast' : 'ultrafast', '-pix_fmt', 'yuv420p',
+          '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-bf', String(opts.bframes ?? 0),
+          ...(opts.openGop ? ['-x264-params', 'open-gop=1'] : []),
+        ]
       : ['-c:v', 'mpeg4', '-q:v', '4', '-pix_fmt', 'yuv420p', '-g', gop, '-bf', '0'];
   const audio = opts.audio ?? true;
   const file = join(dir, opts.name.endsWith('.mp4') ? opts.name : `${opts.name}.mp4`);

@@ -124,16 +124,17 @@ describe('pathArg', () => {
 });
 
 describe('buildAccurateTrimArgs', () => {
-  it('seeks on the input, trims in filters and re-encodes to CFR mp4', () => {
+  it('seeks on the input a second early, picks frames by presentation time in filters and re-encodes to CFR mp4', () => {
     const args = buildAccurateTrimArgs({ input: '/in/a.mp4', output: '/out/x.tmp', start: 3, end: 5, hasAudio: true, fps: 25 });
+    // Frames 75 … 124 (3.00 … 4.96 s) are 1.00 … 2.96 s after the seek point; the bounds sit half a frame early.
     expect(args).toEqual([
       ...PREFIX,
-      '-ss', '3.000000',
+      '-ss', '2.000000',
       '-i', '/in/a.mp4',
       '-map', '0:v:0',
       '-map', '0:a:0',
-      '-vf', 'trim=end=2.000000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
-      '-af', 'atrim=start=0.000000:end=2.000000,asetpts=PTS-STARTPTS',
+      '-vf', 'trim=start=0.980000:end=2.980000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      '-af', 'atrim=start=1.000000:end=3.000000,asetpts=PTS-STARTPTS',
       '-fps_mode', 'cfr',
       '-r', '25',
       ...X264,
@@ -148,9 +149,10 @@ describe('buildAccurateTrimArgs', () => {
     const args = buildAccurateTrimArgs({ input: '/in/a.mp4', output: '/out/x.tmp', start: 3.01, end: 4.99, hasAudio: true, fps: 25 });
     // frames at 3.04 … 4.96 are kept; audio covers the same 3.04 … 5.00 span
     expect(args[args.indexOf('-vf') + 1]).toBe(
-      'trim=end=1.980000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      'trim=start=1.010000:end=2.970000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
     );
-    expect(args[args.indexOf('-af') + 1]).toBe('atrim=start=0.030000:end=1.990000,asetpts=PTS-STARTPTS');
+    expect(args[args.indexOf('-ss') + 1]).toBe('2.010000');
+    expect(args[args.indexOf('-af') + 1]).toBe('atrim=start=1.030000:end=2.990000,asetpts=PTS-STARTPTS');
   });
 
   it('uses the NTSC fraction for 29.97 and leaves audio out when there is none', () => {
@@ -160,7 +162,7 @@ describe('buildAccurateTrimArgs', () => {
       '-ss', '0.000000',
       '-i', '/in/a.mov',
       '-map', '0:v:0',
-      '-vf', 'trim=end=1.500000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      '-vf', 'trim=start=0.000000:end=1.484817,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
       '-fps_mode', 'cfr',
       '-r', '30000/1001',
       ...X264,

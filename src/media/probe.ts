@@ -218,6 +218,54 @@ function errorDetail(stderr: string, file: string): string {
   return (lines[lines.length - 1] ?? '').slice(0, 300);
 }
 
+function lacksDuration(json: unknown): json is { format: Json; streams: unknown[] } {
+  if (!isObject(json) || !isObject(json.format) || !Array.isArray(json.streams)) return false;
+  const durations = [numeric(json.format.duration)];
+  for (const s of json.streams.filter(isObject)) {
+    if (s.codec_type === 'video') durations.push(numeric(s.duration), tagDuration(s));
+  }
+  return !durations.some((d) => d !== null && d > 0);
+}
+
+/**
+ * How long the first video stream lasts by its packets: from the earliest presentation time to
+ * where the latest packet ends (a packet without a duration counts as one frame of its rate).
+ * Null when there are no usable packets.
+ */
+async function lastVideoPacketEnd(
+  ffprobePath: string,
+  input: string,
+  opts: { signal?: AbortSignal | undefined; timeoutMs: number; logger?: MediaLogger | undefined },
+): Promise<number | null | 'timed out'> {
+  const res = await captureProcess(
+    ffprobePath,
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate:packet=pts_time,duration_time', '-of', 'csv', input],
+    // About 20 characters a packet: 64 MB is hours of video.
+    { tool: 'ffprobe', signal: opts.signal, timeoutMs: opts.timeoutMs, logger: opts.logger, maxStdoutChars: 64 * 1024 * 1024 },
+  );
+  if (res.timedOut) return 'timed out';
+  if (res.exitCode !== 0 || res.stdoutOverflow) return null;
+  let frameSec = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  const packets: [number, number | null][] = [];
+  for (const line of res.stdout.split('\n')) {
+    const [kind, a, b] = line.trim().split(',');
+    if (kind === 'stream') {
+      const r = rate(a);
+      if (r) frameSec = 1 / r.value;
+    } else if (kind === 'packet') {
+      const pts = numeric(a);
+      if (pts !== null) packets.push([pts, numeric(b)]);
+    }
+  }
+  for (const [pts, duration] of packets) {
+    first = Math.min(first, pts);
+    last = Math.max(last, pts + (duration !== null && duration > 0 ? duration : frameSec));
+  }
+  return packets.length > 0 && last > first ? last - first : null;
+}
+
 /** Last `frame=N` reported by `-progress`. */
 function lastFrameCount(progress: string): number {
   let frames = 0;
@@ -263,6 +311,17 @@ export async function probeMedia(
     json = JSON.parse(probe.stdout);
   } catch {
     return fail('not a recognisable media file');
+  }
+  if (lacksDuration(json)) {
+    // A browser recording (MediaRecorder's WebM) has neither a duration nor cues: its length is
+    // where its last packet ends, which only reading the packets tells.
+    const end = await lastVideoPacketEnd(opts.ffprobePath ?? 'ffprobe', input, {
+      signal: opts.signal,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      logger: opts.logger,
+    });
+    if (end === 'timed out') return fail('probing the file timed out');
+    if (end !== null) json.format.duration = end.toFixed(6);
   }
   const parsed = parseProbeOutput(json, { acceptSingleFrame: opts.acceptSingleFrame ?? false });
   if (!parsed.ok || opts.skipDecodeCheck) return parsed;

@@ -134,3 +134,33 @@ describe('re-encode trim of an open-GOP source', { timeout: 90_000 }, () => {
     expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(1 / 30 + 0.001);
   });
 });
+
+describe('a browser-recorded WebM (VP9 + Opus, no duration, no cues)', { timeout: 90_000 }, () => {
+  let recording: string;
+  beforeAll(async () => {
+    const coded = await makeFrameCodedClip(dir, { name: 'recording-src', durationSec: 2, fps: 30, gop: 30, ...SMALL });
+    recording = join(dir, 'recording.webm');
+    // -live 1 writes the WebM as MediaRecorder does: clusters as they come, no duration, no cues.
+    const res = await runTool('ffmpeg', [
+      '-v', 'error', '-y', '-i', coded, '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k',
+      '-c:a', 'libopus', '-f', 'webm', '-live', '1', recording,
+    ]);
+    if (res.code !== 0) throw new Error(res.stderr);
+  }, 30_000);
+
+  it('when it is uploaded, then the probe accepts it with the length of its packets', async () => {
+    const json = await probeJson(recording);
+    expect([json.format.duration, streamsOf(json).video.duration, streamsOf(json).video.tags?.DURATION]).toEqual([undefined, undefined, undefined]);
+    const probed = await probeMedia(recording);
+    expect(probed.ok ? 'ok' : probed.reason).toBe('ok');
+    expect(probed.ok && Math.abs(probed.info.durationSec - 2)).toBeLessThanOrEqual(1 / 30);
+    expect(probed.ok && probed.info.container).toBe('webm');
+  });
+
+  it('when it is trimmed, then every frame of the range comes out', async () => {
+    const info = await mustProbe(recording);
+    const output = out();
+    await runFfmpeg({ args: buildAccurateTrimArgs({ input: recording, output, start: 1, end: 1.5, hasAudio: info.audio !== null, fps: info.video.fps }), expectedDurationSec: 0.5 });
+    expect(await readFrameNumbers(output)).toEqual(range(30, 15));
+  });
+});

@@ -136,6 +136,8 @@ const SEEK_MARGIN_SEC = 1;
 /**
  * Frame-accurate trim by re-encoding.
  *
+ * Times are relative to the first video frame (frame 0), which in MPEG-TS can come after the file's
+ * start (its audio first): input seeking counts from the file's start, so the offset is added.
  * The input is seeked SEEK_MARGIN_SEC before `start` (see there), and the frames to keep are then
  * chosen by their presentation time: `trim` keeps frame k when it is shown in
  * [first frame at/after start, first frame at/after end), with the bounds set half a frame early so
@@ -155,8 +157,13 @@ export function buildAccurateTrimArgs(p: {
   end: number;
   hasAudio: boolean;
   fps: number;
+  /** MediaInfo's video.startOffsetSec: where frame 0 sits on the timeline input seeking uses. */
+  videoStartOffsetSec?: number;
 }): string[] {
   assertRange(p.start, p.end);
+  const offset = p.videoStartOffsetSec ?? 0;
+  assertFinite('videoStartOffsetSec', offset);
+  if (offset < 0) throw new MediaInputError(`videoStartOffsetSec must not be negative, got ${offset}`);
   const rate = frameRateFraction(p.fps);
   const firstFrame = firstFrameAtOrAfter(p.start, rate);
   const endFrame = firstFrameAtOrAfter(p.end, rate);
@@ -165,9 +172,9 @@ export function buildAccurateTrimArgs(p: {
   }
   const frameSec = rate.den / rate.num;
   // Seek to a whole microsecond so that the times below are exact offsets from it.
-  const seek = Math.max(0, Math.round((p.start - SEEK_MARGIN_SEC) * 1e6) / 1e6);
-  const firstAt = firstFrame * frameSec - seek;
-  const endAt = endFrame * frameSec - seek;
+  const seek = Math.max(0, Math.round((offset + p.start - SEEK_MARGIN_SEC) * 1e6) / 1e6);
+  const firstAt = offset + firstFrame * frameSec - seek;
+  const endAt = offset + endFrame * frameSec - seek;
   const videoStart = Math.max(0, firstAt - frameSec / 2);
   const videoEnd = Math.max(videoStart + 1e-6, endAt - frameSec / 2);
   const audioStart = Math.max(0, firstAt);

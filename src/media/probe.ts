@@ -96,6 +96,13 @@ function containerName(formatName: string, majorBrand: string | null, videoCodec
   return tokens[0] ?? formatName;
 }
 
+function startOffset(format: Json, video: Json): number {
+  const file = numeric(format.start_time);
+  const first = numeric(video.start_time);
+  if (file === null || first === null || first <= file) return 0;
+  return Math.round((first - file) * 1e6) / 1e6;
+}
+
 function fail(reason: string): ProbeResult {
   return { ok: false, reason };
 }
@@ -189,6 +196,7 @@ export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): P
     hasBFrames: hasBFrames !== null && hasBFrames > 0,
     frameCount: nbFrames !== null && nbFrames > 0 ? nbFrames : null,
     durationSec: videoDuration,
+    startOffsetSec: startOffset(format, video),
     rotation,
   };
 

@@ -164,3 +164,43 @@ describe('a browser-recorded WebM (VP9 + Opus, no duration, no cues)', { timeout
     expect(await readFrameNumbers(output)).toEqual(range(30, 15));
   });
 });
+
+describe('re-encode trim of an MPEG-TS source whose video starts after the file', { timeout: 90_000 }, () => {
+  let ts: string;
+  beforeAll(async () => {
+    const coded = await makeFrameCodedClip(dir, { name: 'ts-src', durationSec: 5, fps: 30, gop: 60, ...SMALL });
+    ts = join(dir, 'source.ts');
+    const res = await runTool('ffmpeg', ['-v', 'error', '-y', '-i', coded, '-c', 'copy', '-output_ts_offset', '1.445', '-f', 'mpegts', ts]);
+    if (res.code !== 0) throw new Error(res.stderr);
+  }, 30_000);
+
+  async function trimTs(start: number, end: number): Promise<string> {
+    const info = await mustProbe(ts);
+    const output = out();
+    const args = buildAccurateTrimArgs({
+      input: ts, output, start, end, hasAudio: info.audio !== null, fps: info.video.fps, videoStartOffsetSec: info.video.startOffsetSec ?? 0,
+    });
+    await runFfmpeg({ args, expectedDurationSec: end - start });
+    return output;
+  }
+
+  it('when it is probed, then the offset of its first frame from the file start is recorded', async () => {
+    const json = await probeJson(ts);
+    const offset = Number(streamsOf(json).video.start_time) - Number(json.format.start_time);
+    expect(offset).toBeGreaterThan(0.001);
+    expect((await mustProbe(ts)).video.startOffsetSec).toBeCloseTo(offset, 5);
+  });
+
+  it.each([
+    [0.26, 2.5, 8, 67],
+    [2, 4, 60, 60],
+    [3, 3.1, 90, 3],
+  ])('when %f → %f is trimmed, then the frames counted from the first frame come out, with the audio ending with them', async (start, end, first, count) => {
+    const output = await trimTs(start, end);
+    expect(await readFrameNumbers(output)).toEqual(range(first, count));
+    const probed = await probeOutput(output);
+    expect(probed.ok ? 'ok' : probed.reason).toBe('ok');
+    const { video, audio } = streamsOf(await probeJson(output));
+    expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(1 / 30 + 0.001);
+  });
+});

@@ -155,6 +155,14 @@ describe('buildAccurateTrimArgs', () => {
     expect(args[args.indexOf('-af') + 1]).toBe('atrim=start=1.030000:end=2.990000,asetpts=PTS-STARTPTS');
   });
 
+  it('when frame 0 sits after the file start (MPEG-TS), then seeking and trimming count from frame 0', () => {
+    const args = buildAccurateTrimArgs({ input: '/in/a.ts', output: '/out/x.tmp', start: 3, end: 5, hasAudio: true, fps: 25, videoStartOffsetSec: 0.5 });
+    expect(args[args.indexOf('-ss') + 1]).toBe('2.500000');
+    expect(args[args.indexOf('-vf') + 1]).toMatch(/^trim=start=0\.980000:end=2\.980000,/);
+    expect(args[args.indexOf('-af') + 1]).toMatch(/^atrim=start=1\.000000:end=3\.000000,/);
+    expect(() => buildAccurateTrimArgs({ input: '/a', output: '/b', start: 0, end: 1, hasAudio: false, fps: 25, videoStartOffsetSec: -1 })).toThrow(MediaInputError);
+  });
+
   it('uses the NTSC fraction for 29.97 and leaves audio out when there is none', () => {
     const args = buildAccurateTrimArgs({ input: '/in/a.mov', output: '/out/x.tmp', start: 0, end: 1.5, hasAudio: false, fps: 29.97 });
     expect(args).toEqual([

@@ -49,6 +49,7 @@ describe('parseProbeOutput: accepted files', () => {
         hasBFrames: false,
         frameCount: 25,
         durationSec: 1,
+        startOffsetSec: 0,
         rotation: 0,
       },
       audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono' },

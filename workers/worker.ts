@@ -3,7 +3,7 @@ import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq'
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import type { Infrastructure } from '../src/deps.js';
-import { probeMedia } from '../src/media/probe.js';
+import { probeOutput } from '../src/media/probe.js';
 import type { QueuePayload } from '../src/queue/job-queue.js';
 import { createRedis } from '../src/queue/redis-connection.js';
 import { RetentionService } from '../src/services/retention.service.js';
@@ -43,8 +43,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     logger,
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
-    // Our own FFmpeg just wrote it: reading its headers is enough, no trial decode.
-    probe: (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath, skipDecodeCheck: true, logger }),
+    probe: (file) => probeOutput(file, { ffprobePath: config.ffprobePath, logger }),
     heartbeatMs: opts.heartbeatMs,
     stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
     timeLimitFactor: opts.timeLimitFactor,

@@ -125,14 +125,26 @@ export function framesInRange(start: number, end: number, fps: number): number {
 }
 
 /**
+ * How far before `start` an accurate trim seeks. Input seeking lands on the last keyframe whose
+ * index time is at or before the seek point; with an open GOP (x264 open-gop, x265's default) or
+ * B-frame delay, the frames just before a keyframe are decoded from *its* GOP's references in the
+ * GOP before, so seeking right at `start` lands on that keyframe and loses them. A second earlier
+ * lands on the keyframe before, from which everything up to `start` decodes.
+ */
+const SEEK_MARGIN_SEC = 1;
+
+/**
  * Frame-accurate trim by re-encoding.
  *
- * Input seeking (`-ss` before `-i`) decodes from the preceding keyframe and drops every
- * frame before `start`, so the first frame kept is the first one at or after `start`.
- * `trim=end=` (in the seeked timeline) then drops every frame at or after `end`, and
- * `setpts=PTS-STARTPTS` moves the first kept frame to t=0; without that, a start that
- * falls between two frames makes the CFR muxing step duplicate the first frame. Output
- * is CFR at the source rate, so nothing is dropped or duplicated for CFR sources.
+ * Times are relative to the first video frame (frame 0), which in MPEG-TS can come after the file's
+ * start (its audio first): input seeking counts from the file's start, so the offset is added.
+ * The input is seeked SEEK_MARGIN_SEC before `start` (see there), and the frames to keep are then
+ * chosen by their presentation time: `trim` keeps frame k when it is shown in
+ * [first frame at/after start, first frame at/after end), with the bounds set half a frame early so
+ * that rounded request times and timestamp jitter never move a frame across them.
+ * `setpts=PTS-STARTPTS` moves the first kept frame to t=0; without that, a start that falls
+ * between two frames makes the CFR muxing step duplicate the first frame. Output is CFR at the
+ * source rate, so nothing is dropped or duplicated for CFR sources.
  *
  * Audio is cut on the same frame grid (first frame at/after start … first frame at/after
  * end), which keeps it sample-aligned with the video for sources whose frames sit on
@@ -145,20 +157,31 @@ export function buildAccurateTrimArgs(p: {
   end: number;
   hasAudio: boolean;
   fps: number;
+  /** MediaInfo's video.startOffsetSec: where frame 0 sits on the timeline input seeking uses. */
+  videoStartOffsetSec?: number;
 }): string[] {
   assertRange(p.start, p.end);
+  const offset = p.videoStartOffsetSec ?? 0;
+  assertFinite('videoStartOffsetSec', offset);
+  if (offset < 0) throw new MediaInputError(`videoStartOffsetSec must not be negative, got ${offset}`);
   const rate = frameRateFraction(p.fps);
   const firstFrame = firstFrameAtOrAfter(p.start, rate);
   const endFrame = firstFrameAtOrAfter(p.end, rate);
   if (endFrame - firstFrame < 1) {
     throw new MediaInputError(`trim range ${p.start}..${p.end} contains no frame at ${fractionText(rate)} fps`);
   }
-  const duration = p.end - p.start;
-  const audioStart = Math.max(0, (firstFrame * rate.den) / rate.num - p.start);
-  const audioEnd = Math.max(audioStart + 1e-6, (endFrame * rate.den) / rate.num - p.start);
+  const frameSec = rate.den / rate.num;
+  // Seek to a whole microsecond so that the times below are exact offsets from it.
+  const seek = Math.max(0, Math.round((offset + p.start - SEEK_MARGIN_SEC) * 1e6) / 1e6);
+  const firstAt = offset + firstFrame * frameSec - seek;
+  const endAt = offset + endFrame * frameSec - seek;
+  const videoStart = Math.max(0, firstAt - frameSec / 2);
+  const videoEnd = Math.max(videoStart + 1e-6, endAt - frameSec / 2);
+  const audioStart = Math.max(0, firstAt);
+  const audioEnd = Math.max(audioStart + 1e-6, endAt);
 
   const videoFilter = [
-    `trim=end=${formatSeconds(duration)}`,
+    `trim=start=${formatSeconds(videoStart)}:end=${formatSeconds(videoEnd)}`,
     'setpts=PTS-STARTPTS',
     // libx264 with 4:2:0 needs even dimensions.
     'scale=trunc(iw/2)*2:trunc(ih/2)*2',
@@ -168,7 +191,7 @@ export function buildAccurateTrimArgs(p: {
   return [
     ...COMMON_ARGS,
     '-ss',
-    formatSeconds(p.start),
+    formatSeconds(seek),
     '-i',
     pathArg(p.input),
     '-map',
@@ -301,6 +324,19 @@ function positiveInt(name: string, value: number): number {
 }
 
 /**
+ * How long an input's video lasts. The file's duration can be longer (audio that outlasts the
+ * picture, as copy trims leave it), and the stream's own duration shorter by one frame when the
+ * last frame was stored with zero duration; N frames of a constant-rate stream last N/fps.
+ */
+export function videoDurationOf(info: MediaInfo): number {
+  const v = info.video;
+  const byCount = v.frameCount && v.fps > 0 ? v.frameCount / v.fps : null;
+  const stream = v.durationSec && v.durationSec > 0 ? v.durationSec : null;
+  if (byCount !== null && stream !== null) return Math.max(byCount, stream);
+  return byCount ?? stream ?? info.durationSec;
+}
+
+/**
  * Re-encoding concat for inputs that differ. Every input is scaled (letterboxed) to the
  * first input's display size and frame rate, and each segment's video and audio are cut
  * or padded to the same frame-quantised length, so A/V sync holds at every join.
@@ -324,7 +360,7 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
     if (info.durationSec <= 0) throw new MediaInputError(`input ${i} has a non-positive duration`);
     positiveInt('width', info.video.width);
     positiveInt('height', info.video.height);
-    const frames = Math.max(1, Math.round((info.durationSec * rate.num) / rate.den));
+    const frames = Math.max(1, Math.round((videoDurationOf(info) * rate.num) / rate.den));
     const samples = Math.round(((frames * rate.den) / rate.num) * OUTPUT_SAMPLE_RATE);
 
     const video = [
@@ -364,6 +400,11 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
     '-map',
     '[v]',
     ...(withAudio ? ['-map', '[a]'] : []),
+    // The graph already holds one frame per 1/rate; without -r the muxer takes an input's average rate.
+    '-fps_mode',
+    'cfr',
+    '-r',
+    fractionText(rate),
     ...X264_ARGS,
     ...(withAudio ? AAC_ARGS : []),
     '-movflags',

@@ -13,6 +13,15 @@ export interface VideoStreamInfo {
   sar: string | null;
   timeBase: string | null;
   hasBFrames: boolean;
+  /** The video stream's own frame count (nb_frames) when the container records it. */
+  frameCount?: number | null;
+  /** The video stream's own duration, which can be shorter than the file's (audio that outlasts it). */
+  durationSec?: number | null;
+  /**
+   * Seconds from the file's start (ffprobe's format start_time, where input seeking counts from)
+   * to the first video frame: non-zero in MPEG-TS, whose audio often starts first.
+   */
+  startOffsetSec?: number;
   /** Display rotation from the stream's display matrix, normalised to 0, 90, 180 or 270; absent means 0. */
   rotation?: number;
 }

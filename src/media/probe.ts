@@ -61,6 +61,14 @@ function chooseRate(stream: Json): { text: string; value: number } | null {
   const avg = rate(stream.avg_frame_rate);
   const real = rate(stream.r_frame_rate);
   if (avg && real && Math.abs(real.value - avg.value) / avg.value <= 0.01) return real;
+  // A last frame stored with zero duration makes avg N/((N-1)/fps): off by 1/N, well over 1 % for
+  // a short clip. N frames that fill N-1 to N frame intervals of r_frame_rate are at that rate.
+  const frames = numeric(stream.nb_frames);
+  const duration = numeric(stream.duration);
+  if (real && frames !== null && frames > 1 && duration !== null && duration > 0) {
+    const intervals = duration * real.value;
+    if (intervals >= frames - 1 - 0.01 && intervals <= frames + 0.01) return real;
+  }
   return avg ?? real;
 }
 
@@ -88,12 +96,27 @@ function containerName(formatName: string, majorBrand: string | null, videoCodec
   return tokens[0] ?? formatName;
 }
 
+function startOffset(format: Json, video: Json): number {
+  const file = numeric(format.start_time);
+  const first = numeric(video.start_time);
+  if (file === null || first === null || first <= file) return 0;
+  return Math.round((first - file) * 1e6) / 1e6;
+}
+
 function fail(reason: string): ProbeResult {
   return { ok: false, reason };
 }
 
+export interface ParseProbeOptions {
+  /**
+   * A video stream with a single frame is a still image when a user uploads it, but a valid result
+   * when our own FFmpeg wrote it (a one-frame trim). Image formats (png, jpeg, image2) stay refused.
+   */
+  acceptSingleFrame?: boolean;
+}
+
 /** Turns `ffprobe -print_format json -show_format -show_streams` output into MediaInfo, or a refusal. */
-export function parseProbeOutput(json: unknown): ProbeResult {
+export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): ProbeResult {
   if (!isObject(json) || !isObject(json.format) || !Array.isArray(json.streams)) {
     return fail('not a recognisable media file');
   }
@@ -138,7 +161,8 @@ export function parseProbeOutput(json: unknown): ProbeResult {
   if (durationSec === undefined) return fail('the file has a missing or non-positive duration');
 
   const nbFrames = numeric(video.nb_frames);
-  if ((nbFrames !== null && nbFrames <= 1) || durationSec * chosenRate.value < 1.5) {
+  const videoDuration = [numeric(video.duration), tagDuration(video)].find((d): d is number => d !== null && d > 0) ?? null;
+  if (!opts.acceptSingleFrame && ((nbFrames !== null && nbFrames <= 1) || durationSec * chosenRate.value < 1.5)) {
     return fail('the file contains a single frame (a still image), not a video');
   }
 
@@ -170,6 +194,9 @@ export function parseProbeOutput(json: unknown): ProbeResult {
     sar: sar === '0:1' ? null : sar,
     timeBase: text(video.time_base),
     hasBFrames: hasBFrames !== null && hasBFrames > 0,
+    frameCount: nbFrames !== null && nbFrames > 0 ? nbFrames : null,
+    durationSec: videoDuration,
+    startOffsetSec: startOffset(format, video),
     rotation,
   };
 
@@ -199,6 +226,54 @@ function errorDetail(stderr: string, file: string): string {
   return (lines[lines.length - 1] ?? '').slice(0, 300);
 }
 
+function lacksDuration(json: unknown): json is { format: Json; streams: unknown[] } {
+  if (!isObject(json) || !isObject(json.format) || !Array.isArray(json.streams)) return false;
+  const durations = [numeric(json.format.duration)];
+  for (const s of json.streams.filter(isObject)) {
+    if (s.codec_type === 'video') durations.push(numeric(s.duration), tagDuration(s));
+  }
+  return !durations.some((d) => d !== null && d > 0);
+}
+
+/**
+ * How long the first video stream lasts by its packets: from the earliest presentation time to
+ * where the latest packet ends (a packet without a duration counts as one frame of its rate).
+ * Null when there are no usable packets.
+ */
+async function lastVideoPacketEnd(
+  ffprobePath: string,
+  input: string,
+  opts: { signal?: AbortSignal | undefined; timeoutMs: number; logger?: MediaLogger | undefined },
+): Promise<number | null | 'timed out'> {
+  const res = await captureProcess(
+    ffprobePath,
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate:packet=pts_time,duration_time', '-of', 'csv', input],
+    // About 20 characters a packet: 64 MB is hours of video.
+    { tool: 'ffprobe', signal: opts.signal, timeoutMs: opts.timeoutMs, logger: opts.logger, maxStdoutChars: 64 * 1024 * 1024 },
+  );
+  if (res.timedOut) return 'timed out';
+  if (res.exitCode !== 0 || res.stdoutOverflow) return null;
+  let frameSec = 0;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  const packets: [number, number | null][] = [];
+  for (const line of res.stdout.split('\n')) {
+    const [kind, a, b] = line.trim().split(',');
+    if (kind === 'stream') {
+      const r = rate(a);
+      if (r) frameSec = 1 / r.value;
+    } else if (kind === 'packet') {
+      const pts = numeric(a);
+      if (pts !== null) packets.push([pts, numeric(b)]);
+    }
+  }
+  for (const [pts, duration] of packets) {
+    first = Math.min(first, pts);
+    last = Math.max(last, pts + (duration !== null && duration > 0 ? duration : frameSec));
+  }
+  return packets.length > 0 && last > first ? last - first : null;
+}
+
 /** Last `frame=N` reported by `-progress`. */
 function lastFrameCount(progress: string): number {
   let frames = 0;
@@ -219,6 +294,8 @@ export async function probeMedia(
     signal?: AbortSignal;
     timeoutMs?: number;
     skipDecodeCheck?: boolean;
+    /** See ParseProbeOptions: for outputs of our own FFmpeg, never for uploads. */
+    acceptSingleFrame?: boolean;
     logger?: MediaLogger | undefined;
   } = {},
 ): Promise<ProbeResult> {
@@ -243,7 +320,18 @@ export async function probeMedia(
   } catch {
     return fail('not a recognisable media file');
   }
-  const parsed = parseProbeOutput(json);
+  if (lacksDuration(json)) {
+    // A browser recording (MediaRecorder's WebM) has neither a duration nor cues: its length is
+    // where its last packet ends, which only reading the packets tells.
+    const end = await lastVideoPacketEnd(opts.ffprobePath ?? 'ffprobe', input, {
+      signal: opts.signal,
+      timeoutMs: Math.max(1, deadline - Date.now()),
+      logger: opts.logger,
+    });
+    if (end === 'timed out') return fail('probing the file timed out');
+    if (end !== null) json.format.duration = end.toFixed(6);
+  }
+  const parsed = parseProbeOutput(json, { acceptSingleFrame: opts.acceptSingleFrame ?? false });
   if (!parsed.ok || opts.skipDecodeCheck) return parsed;
 
   const decode = await captureProcess(
@@ -302,4 +390,15 @@ export async function probeFrames(
   if (frameCount === null) return null;
   const start = numeric(listed.start_time);
   return { firstFrameSec: start === null ? 0 : Math.round(start * 1e6) / 1e6, frameCount };
+}
+
+/**
+ * Probes a file our own FFmpeg just wrote: its headers are enough (no trial decode), and a
+ * single frame is a valid result (a one-frame trim), where an upload of one would be a still image.
+ */
+export function probeOutput(
+  file: string,
+  opts: { ffprobePath?: string; signal?: AbortSignal; timeoutMs?: number; logger?: MediaLogger | undefined } = {},
+): Promise<ProbeResult> {
+  return probeMedia(file, { ...opts, skipDecodeCheck: true, acceptSingleFrame: true });
 }

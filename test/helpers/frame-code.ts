@@ -4,6 +4,7 @@
  * says exactly which source frames it holds, in which order. Unlike the colour-step clips this
  * tells every frame apart, which is what an exactness check of trims and concats needs.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { probeJson, runTool } from './media.js';
 
@@ -23,6 +24,10 @@ export interface FrameCodedClipOptions {
   audio?: boolean;
   /** Keyframe interval in frames (default 2 s). */
   gop?: number;
+  /** B-frames between references (h264 only; default none). */
+  bframes?: number;
+  /** x264 open GOP: the leading B-frames of a keyframe's GOP refer to the GOP before it (h264 only). */
+  openGop?: boolean;
 }
 
 /** An mp4 whose frame n shows n in its code strip (over a moving testsrc2 pattern). Returns its path. */
@@ -44,7 +49,11 @@ export async function makeFrameCodedClip(dir: string, opts: FrameCodedClipOption
   const codec = opts.codec ?? 'h264';
   const video =
     codec === 'h264'
-      ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-bf', '0']
+      ? [
+          '-c:v', 'libx264', '-preset', opts.bframes ? 'veryfast' : 'ultrafast', '-pix_fmt', 'yuv420p',
+          '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-bf', String(opts.bframes ?? 0),
+          ...(opts.openGop ? ['-x264-params', 'open-gop=1'] : []),
+        ]
       : ['-c:v', 'mpeg4', '-q:v', '4', '-pix_fmt', 'yuv420p', '-g', gop, '-bf', '0'];
   const audio = opts.audio ?? true;
   const file = join(dir, opts.name.endsWith('.mp4') ? opts.name : `${opts.name}.mp4`);
@@ -133,4 +142,52 @@ export function checkCopyTrim(got: readonly (number | null)[], start: number, en
   const last = got[got.length - 1];
   const exact = consecutive && f! <= first && f! >= first - gopFrames && last !== null && last !== undefined && last >= lastWanted && last <= lastWanted + 1;
   return { exact, note: `${summarize(got)}${consecutive ? '' : ' (not consecutive)'}; want a start in [${first - gopFrames}, ${first}], an end at ${lastWanted} (+1)` };
+}
+
+/**
+ * Rewrites an mp4 (index at the end, as our copy outputs are) so that its video track's last frame
+ * has zero duration, as some muxing paths leave it: the stts box's last run is split off as
+ * "1 sample of duration 0". Only box sizes change, so chunk offsets stay valid.
+ */
+export async function zeroLastVideoFrameDuration(file: string): Promise<void> {
+  const buf = await readFile(file);
+  const boxes = (from: number, to: number): { type: string; start: number; size: number }[] => {
+    const list = [];
+    for (let at = from; at + 8 <= to; ) {
+      const size = buf.readUInt32BE(at);
+      if (size < 8) throw new Error(`${file}: unsupported box size ${size}`);
+      list.push({ type: buf.toString('latin1', at + 4, at + 8), start: at, size });
+      at += size;
+    }
+    return list;
+  };
+  const child = (parent: { start: number; size: number }, type: string) => boxes(parent.start + 8, parent.start + parent.size).find((b) => b.type === type);
+  const top = boxes(0, buf.length);
+  const moov = top.find((b) => b.type === 'moov');
+  const mdat = top.find((b) => b.type === 'mdat');
+  if (!moov || !mdat || moov.start < mdat.start) throw new Error(`${file}: needs moov after mdat`);
+  for (const trak of boxes(moov.start + 8, moov.start + moov.size).filter((b) => b.type === 'trak')) {
+    const mdia = child(trak, 'mdia')!;
+    const hdlr = child(mdia, 'hdlr')!;
+    if (buf.toString('latin1', hdlr.start + 16, hdlr.start + 20) !== 'vide') continue;
+    const minf = child(mdia, 'minf')!;
+    const stbl = child(minf, 'stbl')!;
+    const stts = child(stbl, 'stts')!;
+    const entries = buf.readUInt32BE(stts.start + 12);
+    const last = stts.start + 16 + (entries - 1) * 8;
+    const count = buf.readUInt32BE(last);
+    const patched = Buffer.alloc(stts.size + 8);
+    buf.copy(patched, 0, stts.start, last);
+    patched.writeUInt32BE(stts.size + 8, 0);
+    patched.writeUInt32BE(entries + 1, 12);
+    patched.writeUInt32BE(count - 1, last - stts.start);
+    patched.writeUInt32BE(buf.readUInt32BE(last + 4), last - stts.start + 4);
+    patched.writeUInt32BE(1, last - stts.start + 8);
+    patched.writeUInt32BE(0, last - stts.start + 12);
+    const out = Buffer.concat([buf.subarray(0, stts.start), patched, buf.subarray(stts.start + stts.size)]);
+    for (const box of [moov, trak, mdia, minf, stbl]) out.writeUInt32BE(box.size + 8, box.start);
+    await writeFile(file, out);
+    return;
+  }
+  throw new Error(`${file} has no video track`);
 }

@@ -7,6 +7,8 @@ import type { CommandType } from './command.js';
 // ffprobe durations are rounded to microseconds; an end equal to the duration must pass.
 const DURATION_TOLERANCE_SEC = 0.0005;
 
+// start and end are seconds from the source's first video frame (frame 0 is at 0), whatever
+// timestamps its container starts at (MPEG-TS files start at 1.4 s or later, often with audio first).
 const TrimParams = z
   .object({ start: z.number().finite().min(0), end: z.number().finite(), mode: z.enum(TRIM_MODES) })
   .refine((p) => p.end > p.start, { message: 'end must be greater than start', path: ['end'] });

@@ -124,16 +124,17 @@ describe('pathArg', () => {
 });
 
 describe('buildAccurateTrimArgs', () => {
-  it('seeks on the input, trims in filters and re-encodes to CFR mp4', () => {
+  it('seeks on the input a second early, picks frames by presentation time in filters and re-encodes to CFR mp4', () => {
     const args = buildAccurateTrimArgs({ input: '/in/a.mp4', output: '/out/x.tmp', start: 3, end: 5, hasAudio: true, fps: 25 });
+    // Frames 75 … 124 (3.00 … 4.96 s) are 1.00 … 2.96 s after the seek point; the bounds sit half a frame early.
     expect(args).toEqual([
       ...PREFIX,
-      '-ss', '3.000000',
+      '-ss', '2.000000',
       '-i', '/in/a.mp4',
       '-map', '0:v:0',
       '-map', '0:a:0',
-      '-vf', 'trim=end=2.000000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
-      '-af', 'atrim=start=0.000000:end=2.000000,asetpts=PTS-STARTPTS',
+      '-vf', 'trim=start=0.980000:end=2.980000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      '-af', 'atrim=start=1.000000:end=3.000000,asetpts=PTS-STARTPTS',
       '-fps_mode', 'cfr',
       '-r', '25',
       ...X264,
@@ -148,9 +149,18 @@ describe('buildAccurateTrimArgs', () => {
     const args = buildAccurateTrimArgs({ input: '/in/a.mp4', output: '/out/x.tmp', start: 3.01, end: 4.99, hasAudio: true, fps: 25 });
     // frames at 3.04 … 4.96 are kept; audio covers the same 3.04 … 5.00 span
     expect(args[args.indexOf('-vf') + 1]).toBe(
-      'trim=end=1.980000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      'trim=start=1.010000:end=2.970000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
     );
-    expect(args[args.indexOf('-af') + 1]).toBe('atrim=start=0.030000:end=1.990000,asetpts=PTS-STARTPTS');
+    expect(args[args.indexOf('-ss') + 1]).toBe('2.010000');
+    expect(args[args.indexOf('-af') + 1]).toBe('atrim=start=1.030000:end=2.990000,asetpts=PTS-STARTPTS');
+  });
+
+  it('when frame 0 sits after the file start (MPEG-TS), then seeking and trimming count from frame 0', () => {
+    const args = buildAccurateTrimArgs({ input: '/in/a.ts', output: '/out/x.tmp', start: 3, end: 5, hasAudio: true, fps: 25, videoStartOffsetSec: 0.5 });
+    expect(args[args.indexOf('-ss') + 1]).toBe('2.500000');
+    expect(args[args.indexOf('-vf') + 1]).toMatch(/^trim=start=0\.980000:end=2\.980000,/);
+    expect(args[args.indexOf('-af') + 1]).toMatch(/^atrim=start=1\.000000:end=3\.000000,/);
+    expect(() => buildAccurateTrimArgs({ input: '/a', output: '/b', start: 0, end: 1, hasAudio: false, fps: 25, videoStartOffsetSec: -1 })).toThrow(MediaInputError);
   });
 
   it('uses the NTSC fraction for 29.97 and leaves audio out when there is none', () => {
@@ -160,7 +170,7 @@ describe('buildAccurateTrimArgs', () => {
       '-ss', '0.000000',
       '-i', '/in/a.mov',
       '-map', '0:v:0',
-      '-vf', 'trim=end=1.500000,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      '-vf', 'trim=start=0.000000:end=1.484817,setpts=PTS-STARTPTS,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
       '-fps_mode', 'cfr',
       '-r', '30000/1001',
       ...X264,
@@ -283,6 +293,24 @@ describe('canConcatByCopy', () => {
 });
 
 describe('buildConcatFilterArgs', () => {
+  it('when the audio outlasts the video, then the segment lasts as long as its video frames', () => {
+    const args = buildConcatFilterArgs({
+      inputs: [{ path: '/in/a.mp4', info: info({ durationSec: 3.3, video: { frameCount: 80, durationSec: 3.2 } }) }],
+      output: '/out/x.tmp',
+    });
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(graph).toContain('trim=end_frame=80[v0]');
+    expect(graph).toContain(`atrim=end_sample=${3.2 * 48000}[a0]`);
+  });
+
+  it('when the last frame has zero duration, then the frame count wins over the stream duration', () => {
+    const args = buildConcatFilterArgs({
+      inputs: [{ path: '/in/a.mp4', info: info({ durationSec: 0.96, video: { frameCount: 25, durationSec: 0.96 } }) }],
+      output: '/out/x.tmp',
+    });
+    expect(args[args.indexOf('-filter_complex') + 1]).toContain('trim=end_frame=25[v0]');
+  });
+
   it('normalises every input to the first one and pads missing audio with silence', () => {
     const args = buildConcatFilterArgs({
       inputs: [
@@ -323,6 +351,8 @@ describe('buildConcatFilterArgs', () => {
       '-filter_complex', graph,
       '-map', '[v]',
       '-map', '[a]',
+      '-fps_mode', 'cfr',
+      '-r', '25',
       ...X264,
       ...AAC,
       '-movflags', '+faststart',

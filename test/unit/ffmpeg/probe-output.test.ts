@@ -47,6 +47,9 @@ describe('parseProbeOutput: accepted files', () => {
         sar: '1:1',
         timeBase: '1/12800',
         hasBFrames: false,
+        frameCount: 25,
+        durationSec: 1,
+        startOffsetSec: 0,
         rotation: 0,
       },
       audio: { codec: 'aac', sampleRate: 44100, channels: 1, channelLayout: 'mono' },
@@ -189,6 +192,22 @@ describe('parseProbeOutput: refused files', () => {
     const json = copy(MKV_H264_AAC);
     json.format.duration = '0.040000';
     expect(reason(parseProbeOutput(json))).toMatch(/single frame/);
+  });
+
+  it('when the last frame has zero duration (avg_frame_rate off by 1/N), then r_frame_rate still wins', () => {
+    const json = copy(MP4_H264_AAC);
+    const v = json.streams.find((s: any) => s.codec_type === 'video');
+    Object.assign(v, { nb_frames: '20', duration: '0.760000', avg_frame_rate: '500/19', r_frame_rate: '25/1' });
+    const res = parseProbeOutput(json);
+    expect(res.ok && res.info.video.frameRate).toBe('25/1');
+  });
+
+  it('when our own output holds one frame, then acceptSingleFrame takes it, but never a png', () => {
+    const json = copy(MKV_H264_AAC);
+    json.format.duration = '0.040000';
+    const res = parseProbeOutput(json, { acceptSingleFrame: true });
+    expect(res.ok && res.info.durationSec).toBe(0.04);
+    expect(reason(parseProbeOutput(PNG_IMAGE, { acceptSingleFrame: true }))).toMatch(/still image/);
   });
 
   it('missing, zero or negative duration', () => {

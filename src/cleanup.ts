@@ -1,8 +1,7 @@
 import { loadConfig } from './config.js';
 import { resolveBackends } from './backends.js';
-import { openInfrastructure } from './deps.js';
+import { openInfrastructure, retentionOf } from './deps.js';
 import { createLogger } from './logger.js';
-import { RetentionService } from './services/retention.service.js';
 
 // `npm run cleanup`: one retention pass, then exit.
 const config = loadConfig();
@@ -11,14 +10,7 @@ const logger = createLogger(config.logLevel, 'video-jobs-cleanup');
 const backends = await resolveBackends(config, logger, 'attach-or-own');
 const infra = await openInfrastructure(config, backends, logger);
 try {
-  const report = await new RetentionService({
-    videos: infra.uow.read.videos,
-    outbox: infra.outbox,
-    storage: infra.storage,
-    idempotencyKeys: infra.idempotencyKeys,
-    retentionHours: config.retentionHours,
-    outboxRetentionHours: config.outboxRetentionHours,
-  }).runOnce();
+  const report = await retentionOf(config, infra).runOnce();
   logger.info(report, `retention pass done (RETENTION_HOURS=${config.retentionHours})`);
 } finally {
   await infra.close();

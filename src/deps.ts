@@ -27,6 +27,7 @@ import { DownloadService } from './services/download.service.js';
 import { JobService } from './services/job.service.js';
 import { PreviewService } from './services/preview.service.js';
 import { PlanService } from './services/plan.service.js';
+import { RetentionService } from './services/retention.service.js';
 import { RunService } from './services/run.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
@@ -92,6 +93,18 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/** The retention pass over this process's infrastructure (the worker runs it hourly, `npm run cleanup` once). */
+export function retentionOf(config: Config, infra: Infrastructure): RetentionService {
+  return new RetentionService({
+    videos: infra.uow.read.videos,
+    outbox: infra.outbox,
+    storage: infra.storage,
+    idempotencyKeys: infra.idempotencyKeys,
+    retentionHours: config.retentionHours,
+    outboxRetentionHours: config.outboxRetentionHours,
+  });
 }
 
 /** Everything buildApp needs, wired over the infrastructure. */

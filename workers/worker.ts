@@ -2,11 +2,10 @@ import os from 'node:os';
 import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
-import type { Infrastructure } from '../src/deps.js';
+import { retentionOf, type Infrastructure } from '../src/deps.js';
 import { probeOutput } from '../src/media/probe.js';
 import type { QueuePayload } from '../src/queue/job-queue.js';
 import { createRedis } from '../src/queue/redis-connection.js';
-import { RetentionService } from '../src/services/retention.service.js';
 import { JobRunner } from './job-runner.js';
 import { Reconciler } from './reconciler.js';
 import { startWebhookWorker } from './webhook-worker.js';
@@ -91,14 +90,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
   );
   worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection error'));
   reconciler.start();
-  const retention = new RetentionService({
-    videos: infra.uow.read.videos,
-    outbox: infra.outbox,
-    storage: infra.storage,
-    idempotencyKeys: infra.idempotencyKeys,
-    retentionHours: config.retentionHours,
-    outboxRetentionHours: config.outboxRetentionHours,
-  });
+  const retention = retentionOf(config, infra);
   const retentionTimer = setInterval(() => {
     retention.runOnce().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'retention pass failed'));
   }, RETENTION_INTERVAL_MS);

@@ -28,8 +28,8 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-/** The code a problem gets when its maker names none: the generic one of its status. */
-const CODE_OF_STATUS: Record<number, ErrorCode> = {
+/** The code a problem gets when its maker names none (and an error declared without codes): the generic one of its status. */
+export const GENERIC_CODE_OF_STATUS: Record<number, ErrorCode> = {
   400: 'bad_request',
   401: 'unauthorized',
   404: 'not_found',
@@ -47,7 +47,7 @@ export function problem(status: number, detail: string, extra: Record<string, un
   const title = TITLES[status] ?? 'Error';
   const slug = title.toLowerCase().replace(/[^a-z]+/g, '-');
   const { code: given, retryable: givenRetryable, ...rest } = extra;
-  const code = given ?? CODE_OF_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
+  const code = given ?? GENERIC_CODE_OF_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request');
   const retryable = givenRetryable ?? ERROR_CODES[code].retryable;
   return { type: `/problems/${slug}`, title, status, detail, code, retryable, ...rest };
 }

@@ -1,5 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
+import { GENERIC_CODE_OF_STATUS } from './problem.js';
 import type { ErrorCode } from '../domain/errors.js';
 import { statusOfCode } from './error-handler.js';
 
@@ -55,19 +56,6 @@ export interface ErrorDoc {
   codes: readonly ErrorCode[];
 }
 
-/** The generic code of each status, for errors declared without codes. */
-export const GENERIC_CODE_OF_STATUS: Record<number, ErrorCode> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  404: 'not_found',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media',
-  416: 'range_not_satisfiable',
-  422: 'validation_failed',
-  503: 'service_unavailable',
-  507: 'insufficient_storage',
-};
 
 export function errorDoc(status: number, e: string | ErrorDoc): ErrorDoc {
   return typeof e === 'string' ? { description: e, codes: [GENERIC_CODE_OF_STATUS[status] ?? 'bad_request'] } : e;

@@ -21,6 +21,10 @@ afterAll(async () => {
   await rm(media, { recursive: true, force: true });
 });
 
+/** Two hours of retention, batches of two: small enough to see the batching. */
+const retention = () =>
+  new RetentionService({ videos: h.infra.uow.read.videos, outbox: h.infra.outbox, storage: h.infra.storage, retentionHours: 2, outboxRetentionHours: 2, batchSize: 2 });
+
 describe('retention', () => {
   it('when failed and cancelled outputs, stray temp files and files no video names are old enough, then they are deleted in bounded batches and the rest is kept', async () => {
     const v = await upload(h, await makeClip(media, { durationSec: 1, width: 64, height: 48, fps: 10, audio: false }));
@@ -52,14 +56,7 @@ describe('retention', () => {
     const uploaded = path.join(h.storageDir, 'videos', (await h.infra.uow.read.videos.findById(v.id))!.storageKey!);
     await utimes(uploaded, threeHoursAgo, threeHoursAgo);
 
-    const report = await new RetentionService({
-      videos: h.infra.uow.read.videos,
-      outbox: h.infra.outbox,
-      storage: h.infra.storage,
-      retentionHours: 2,
-      outboxRetentionHours: 2,
-      batchSize: 2,
-    }).runOnce();
+    const report = await retention().runOnce();
     expect(report).toEqual({ videosDeleted: 5, batches: 3, tempFilesDeleted: 1, orphanFilesDeleted: 1, outboxEventsDeleted: 0, idempotencyKeysDeleted: 0 });
     for (const id of old) expect((await h.api.get(`/api/videos/${id}`)).status).toBe(404);
     expect((await h.api.get(`/api/videos/${recent.outputVideoId}`)).body.status).toBe('failed');
@@ -83,14 +80,7 @@ describe('retention', () => {
       await h.infra.outbox.append([{ type: 'job.runnable', subject: 'job', subjectId: jobId, seq: 1, payload: { id: jobId, type: 'trim' }, dispatch: true }]);
       await h.infra.sql`UPDATE outbox SET created_at = now() - interval '3 hours'`;
       const [row] = await h.infra.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM outbox WHERE NOT dispatch OR dispatched_at IS NOT NULL`;
-      const report = await new RetentionService({
-        videos: h.infra.uow.read.videos,
-        outbox: h.infra.outbox,
-        storage: h.infra.storage,
-        retentionHours: 2,
-        outboxRetentionHours: 2,
-        batchSize: 2,
-      }).runOnce();
+      const report = await retention().runOnce();
       expect(row!.n).toBeGreaterThan(2);
       expect(report.outboxEventsDeleted).toBe(row!.n);
       const left = await h.infra.sql<{ subjectId: string; dispatchedAt: Date | null }[]>`SELECT subject_id, dispatched_at FROM outbox`;

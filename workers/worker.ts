@@ -88,7 +88,11 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
       autorun: true,
     },
   );
-  worker.on('error', (err) => logger.warn({ err: err.message }, 'worker connection error'));
+  worker.on('error', (err) => {
+    // A worker that was paused past its lock finds another holding the job: expected, and fenced.
+    if (/lock mismatch|could not renew lock|missing lock/i.test(err.message)) logger.info({ err: err.message }, 'BullMQ lock lost: the job is owned by another delivery');
+    else logger.warn({ err: err.message }, 'worker connection error');
+  });
   reconciler.start();
   const retention = retentionOf(config, infra);
   const retentionTimer = setInterval(() => {

@@ -101,6 +101,9 @@ function assertMuxer(muxer: string): void {
 
 // Stream-copy outputs skip +faststart: moving the index to the front rewrites the whole file, and a
 // copy is meant to cost no more than reading and writing it once. Players fetch the index by Range.
+/** The first video stream and every audio stream, copied as they are. */
+const STREAM_COPY = ['-map', '0:v:0', '-map', '0:a?', '-c', 'copy'];
+
 function muxerArgs(muxer: string): string[] {
   assertMuxer(muxer);
   return ['-f', muxer];
@@ -227,12 +230,7 @@ export function buildCopyTrimArgs(p: { input: string; output: string; start: num
     formatSeconds(p.end),
     '-i',
     pathArg(p.input),
-    '-map',
-    '0:v:0',
-    '-map',
-    '0:a?',
-    '-c',
-    'copy',
+    ...STREAM_COPY,
     '-avoid_negative_ts',
     'make_zero',
     ...muxerArgs(p.muxer),
@@ -295,12 +293,7 @@ export function buildConcatCopyArgs(p: { listFile: string; output: string; muxer
   return [
     ...COMMON_ARGS,
     ...concatDemuxerInput(p.listFile),
-    '-map',
-    '0:v:0',
-    '-map',
-    '0:a?',
-    '-c',
-    'copy',
+    ...STREAM_COPY,
     ...muxerArgs(p.muxer),
     pathArg(p.output),
   ];

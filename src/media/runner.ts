@@ -194,6 +194,16 @@ function appendTail(tail: string, chunk: string): string {
   return next.length > STDERR_TAIL_CHARS ? next.slice(-STDERR_TAIL_CHARS) : next;
 }
 
+/** Keeps the last STDERR_TAIL_CHARS of a child's stderr; the result reads what has come so far. */
+function collectStderrTail(child: ChildProcess): () => string {
+  let tail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    tail = appendTail(tail, chunk);
+  });
+  return () => tail;
+}
+
 function spawnError(tool: 'ffmpeg' | 'ffprobe', binary: string, err: unknown): Error {
   if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return new MissingBinaryError(tool, binary, err);
   const message = err instanceof Error ? err.message : String(err);
@@ -258,7 +268,6 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
     }
 
     const pid = child.pid;
-    let stderrTail = '';
     let pending = '';
     let aborted = false;
     let settled = false;
@@ -293,10 +302,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
       pending = parsed.pending;
       if (parsed.outTimeUs !== null) reporter.update(parsed.outTimeUs);
     });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderrTail = appendTail(stderrTail, chunk);
-    });
+    const stderrTailOf = collectStderrTail(child);
 
     child.on('error', (err) => {
       // Without a pid the process never started; otherwise 'close' still follows.
@@ -305,7 +311,7 @@ export async function runFfmpeg(opts: RunFfmpegOptions): Promise<void> {
 
     child.on('close', (code, sig) => {
       settle(() => {
-        const tail = stderrTail.trim();
+        const tail = stderrTailOf().trim();
         if (aborted) {
           reject(
             new FfmpegError('ffmpeg was aborted', { exitCode: code, signal: sig, stderrTail: tail, aborted: true, argv }),
@@ -379,7 +385,6 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
     }
     const pid = child.pid;
     let stdout = '';
-    let stderrTail = '';
     let timedOut = false;
     let overflow = false;
     let aborted = false;
@@ -428,17 +433,14 @@ export async function captureProcess(binary: string, args: string[], opts: Captu
         kill();
       }
     });
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderrTail = appendTail(stderrTail, chunk);
-    });
+    const stderrTailOf = collectStderrTail(child);
 
     child.on('error', (err) => {
       if (pid === undefined) settle(() => failToStart(err));
     });
     child.on('close', (code, sig) => {
       settle(() => {
-        const tail = stderrTail.trim();
+        const tail = stderrTailOf().trim();
         if (aborted) {
           reject(new FfmpegError(`${tool} was aborted`, { exitCode: code, signal: sig, stderrTail: tail, aborted: true, argv }));
           return;

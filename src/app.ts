@@ -19,6 +19,7 @@ import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
 import type { IdempotencyKeyStore } from './repositories/idempotency-key.repository.js';
 import { videosRouter } from './http/videos.routes.js';
 import { webhooksRouter } from './http/webhooks.routes.js';
+import { callbacksRouter } from './http/callbacks.routes.js';
 import type { CommandService } from './services/command.service.js';
 import type { DownloadService } from './services/download.service.js';
 import type { JobService } from './services/job.service.js';
@@ -88,6 +89,7 @@ export function buildApp(d: AppDeps): Express {
   api.use(previewsRouter(d.previews));
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, plans: d.plans, idempotency: idempotent }));
   api.use(webhooksRouter(d.webhooks, idempotent));
+  api.use(callbacksRouter(d.jobs, d.webhooks));
   api.use(sessionRouter(d.apiKey));
   api.use(eventsRouter(d.events, d.drain));
   app.use('/api', api);

@@ -28,6 +28,10 @@ const EnvSchema = z.object({
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   WEBHOOK_RETRY_BASE_MS: positiveInt.default(5_000),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be "whsec_" followed by the base64 of at least 24 random bytes')
+    .optional(),
   WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().default(24),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -57,7 +61,7 @@ export type Config = Readonly<{
   /** How long a running job's claim holds without a heartbeat; a takeover waits this long. */
   jobLeaseMs: number;
   outboxRetentionHours: number;
-  webhooks: { allowPrivate: boolean; timeoutMs: number; retryBaseMs: number; maxAgeMs: number };
+  webhooks: { allowPrivate: boolean; timeoutMs: number; retryBaseMs: number; maxAgeMs: number; secret: string | undefined };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -96,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       maxAgeMs: e.WEBHOOK_MAX_AGE_HOURS * 3_600_000,
+      secret: e.WEBHOOK_SECRET,
     },
     logLevel: e.LOG_LEVEL,
   });

@@ -20,6 +20,8 @@ import { WebhookQueue, webhookQueueName } from './queue/webhook-queue.js';
 import { WebhookRepository } from './repositories/webhook.repository.js';
 import { WebhookService } from './services/webhook.service.js';
 import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { generateSecret } from './webhooks/signing.js';
+import { keptSecret } from './security/kept-secret.js';
 import { OutboxRepository } from './repositories/outbox.repository.js';
 import { PostgresUnitOfWork } from './repositories/unit-of-work.js';
 import { CommandService } from './services/command.service.js';
@@ -70,7 +72,8 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs });
   const webhookQueue = new WebhookQueue(webhookQueueName(config.queueName), producerRedis);
   const webhooks = new WebhookRepository(sql);
-  const dispatcher = new WebhookDispatcher(webhooks, webhookQueue, logger, config.webhooks);
+  const callbackSecret = config.webhooks.secret ?? (await keptSecret(path.join(config.dataDir, 'webhook-secret'), generateSecret));
+  const dispatcher = new WebhookDispatcher(webhooks, webhookQueue, logger, { ...config.webhooks, callbackSecret });
   const relay = new OutboxRelay(outbox, queue, logger, {}, dispatcher);
   relay.start();
   return {
@@ -134,7 +137,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     tmpDir: storage.tmpDir,
     videos: new VideoService(uow, storage),
     uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath })),
-    commands: new CommandService(lifecycle),
+    commands: new CommandService(lifecycle, config.webhooks.allowPrivate),
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),

@@ -8,6 +8,13 @@ import { commandOf } from './commands/index.js';
 import { jobEvent, videoStatusEvent } from './events.js';
 import type { Fence, NewEvent, Stores, UnitOfWork } from './ports.js';
 
+/** What a client may attach to a command besides its params. */
+export interface CommandExtras {
+  metadata?: ClientMetadata | null;
+  /** Receives the job's events; checked by the caller (it knows the address policy). */
+  callbackUrl?: string | null;
+}
+
 export interface LifecycleOptions {
   /** Attempts a run of a job gets before it fails (JOB_ATTEMPTS). */
   maxAttempts: number;
@@ -61,7 +68,8 @@ export class JobLifecycle {
   }
 
   /** Records a command: a pending job and its pending output video, nothing run. */
-  async record(type: JobType, inputIds: readonly string[], params: unknown, clientMetadata: ClientMetadata | null = null): Promise<Job> {
+  async record(type: JobType, inputIds: readonly string[], params: unknown, extras: CommandExtras = {}): Promise<Job> {
+    const clientMetadata = extras.metadata ?? null;
     const command = commandOf(type);
     const parsed = command.params.safeParse(params);
     if (!parsed.success) throw validation(`Invalid ${type} params: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
@@ -90,7 +98,7 @@ export class JobLifecycle {
         clientMetadata,
       });
       const dependsOn = [...new Set(inputs.map((v) => v.sourceJobId).filter((id): id is string => id !== null))];
-      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata } as Job);
+      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata, callbackUrl: extras.callbackUrl ?? null });
       await outbox.append([videoStatusEvent(output), jobEvent('job.created', job)]);
       return job;
     });

@@ -8,7 +8,7 @@ import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/vi
  * result means another actor got there first (or the caller's execution is stale).
  */
 
-export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata'>>;
+export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata' | 'callbackUrl'>>;
 
 export interface JobListFilter {
   status?: JobStatus;

@@ -70,6 +70,8 @@ export interface JobBase {
   result: JobResult | null;
   /** The client's own object given with the command (null: none). */
   clientMetadata: ClientMetadata | null;
+  /** A one-off receiver of this job's events (and its output video's), given with the command. */
+  callbackUrl: string | null;
   /** Until when the execution that claimed it owns it without a heartbeat. */
   leaseUntil: Date | null;
   /** `attempts` when the current run began; the run's attempt budget counts from here. */

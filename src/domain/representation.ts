@@ -45,6 +45,7 @@ export function toJobResource(j: Job) {
     method: j.method,
     result: j.result ?? null,
     metadata: j.clientMetadata ?? {},
+    callbackUrl: j.callbackUrl ?? null,
     createdAt: j.createdAt.toISOString(),
     queuedAt: j.queuedAt?.toISOString() ?? null,
     startedAt: j.startedAt?.toISOString() ?? null,

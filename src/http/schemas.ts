@@ -11,6 +11,13 @@ const TimeValue = z
   .union([z.number().min(0), z.string().regex(TIME_STRING)])
   .describe('Seconds (a non-negative number) or an "HH:MM:SS(.mmm)" string.');
 
+const CallbackUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .describe(
+    "A one-off receiver of this job's events and its output video's (`job.queued` … `job.completed`/`job.failed`/`job.cancelled`, `video.ready`, `video.deleted`), delivered like a webhook's and signed with the service-wide WEBHOOK_SECRET. Private and loopback addresses are refused unless WEBHOOK_ALLOW_PRIVATE=true.",
+  );
+
 const Metadata = z
   .record(z.string(), z.json())
   .describe('Any JSON object of yours, up to 4 kB serialized; stored on the job and its output video and returned with both.');
@@ -21,6 +28,7 @@ export const TrimBody = z
     end: TimeValue,
     mode: z.enum(TRIM_MODES).default('accurate'),
     metadata: Metadata.optional(),
+    callbackUrl: CallbackUrl.optional(),
   })
   .describe('A trim command: keep [start, end) of the video.');
 
@@ -28,6 +36,7 @@ export const ConcatBody = z
   .strictObject({
     videoIds: z.array(z.uuid()).min(2).max(100).describe('2 to 100 video ids, in play order; repeats allowed.'),
     metadata: Metadata.optional(),
+    callbackUrl: CallbackUrl.optional(),
   })
   .describe('A concat command.');
 
@@ -128,6 +137,7 @@ export const JobSchema = z
     method: z.string().nullable().describe('How the output was made: "smart-cut", "reencode" or "stream-copy" for trims, "concat-copy" or "concat-filter" for concats.'),
     result: JobResultSchema.nullable().describe('What the output achieved, read from the output itself; set once the job completed.'),
     metadata: z.record(z.string(), z.unknown()).describe('The `metadata` given with the command; `{}` when none was.'),
+    callbackUrl: z.string().nullable().describe('The `callbackUrl` given with the command; null when none was.'),
     createdAt: Timestamp,
     queuedAt: Timestamp.nullable(),
     startedAt: Timestamp.nullable(),

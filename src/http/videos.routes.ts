@@ -63,7 +63,10 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
       ...jsonBodyErrors,
       404: { description: 'An id is unknown (named in detail)', codes: ['video_not_found'] },
       409: { description: 'An input video is failed', codes: ['input_video_failed'] },
-      422: { description: 'Fewer than 2 or more than 100 ids, an id that is not a UUID, or `metadata` over 4 kB', codes: ['validation_failed', 'metadata_too_large'] },
+      422: {
+        description: 'Fewer than 2 or more than 100 ids, an id that is not a UUID, `metadata` over 4 kB, or a `callbackUrl` that is not http(s) or points at a private address',
+        codes: ['validation_failed', 'metadata_too_large', 'webhook_url_refused'],
+      },
       ...databaseDown,
     },
   },
@@ -101,8 +104,8 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
       409: { description: 'The input video is failed', codes: ['input_video_failed'] },
       422: {
         description:
-          'start < 0, end ≤ start or a range without a frame, end beyond the duration of a ready input, unknown mode, a time string that is not HH:MM:SS(.mmm), or `metadata` over 4 kB',
-        codes: ['validation_failed', 'trim_range_empty', 'trim_end_beyond_duration', 'metadata_too_large'],
+          'start < 0, end ≤ start or a range without a frame, end beyond the duration of a ready input, unknown mode, a time string that is not HH:MM:SS(.mmm), `metadata` over 4 kB, or a `callbackUrl` that is not http(s) or points at a private address',
+        codes: ['validation_failed', 'trim_range_empty', 'trim_end_beyond_duration', 'metadata_too_large', 'webhook_url_refused'],
       },
       ...databaseDown,
     },
@@ -151,7 +154,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
 
     concat: async (req, res) => {
       const body = parseBody(ConcatBody, req.body);
-      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), checkedMetadata(body.metadata));
+      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl });
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
@@ -170,7 +173,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const start = toSeconds(body.start);
       const end = toSeconds(body.end);
       if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' }, 'trim_range_empty');
-      const job = await d.commands.trim(id, { start, end, mode: body.mode }, checkedMetadata(body.metadata));
+      const job = await d.commands.trim(id, { start, end, mode: body.mode }, { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl });
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 

@@ -37,7 +37,7 @@ const WebhookSchema = z
 const WebhookWithSecret = WebhookSchema.extend({
   secret: z.string().describe('The signing secret (whsec_…), shown only here: at creation and rotation.'),
 }).meta({ id: 'WebhookWithSecret' });
-const DeliverySchema = z
+export const DeliverySchema = z
   .object({
     id: z.uuid(),
     webhookId: z.uuid(),
@@ -55,7 +55,7 @@ const DeliverySchema = z
   .meta({ id: 'WebhookDelivery' });
 const WebhookIdParams = z.object({ id: IdParam.describe('Webhook id') });
 const DeliveryParams = z.object({ id: IdParam.describe('Webhook id'), deliveryId: IdParam.describe('Delivery id') });
-const DeliveryListQuery = z.object({
+export const DeliveryListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
 });

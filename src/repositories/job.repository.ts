@@ -13,9 +13,9 @@ export class JobRepository implements JobStore {
 
   async insert(j: NewJob): Promise<Job> {
     const [row] = await this.sql<Job[]>`
-      INSERT INTO jobs (id, type, status, params, input_video_ids, output_video_id, depends_on, client_metadata, event_seq)
+      INSERT INTO jobs (id, type, status, params, input_video_ids, output_video_id, depends_on, client_metadata, callback_url, event_seq)
       VALUES (${j.id}, ${j.type}, 'pending', ${this.sql.json(j.params as never)}, ${j.inputVideoIds}::uuid[],
-        ${j.outputVideoId}, ${j.dependsOn}::uuid[], ${j.clientMetadata ? this.sql.json(j.clientMetadata as never) : null}, 1)
+        ${j.outputVideoId}, ${j.dependsOn}::uuid[], ${j.clientMetadata ? this.sql.json(j.clientMetadata as never) : null}, ${j.callbackUrl ?? null}, 1)
       RETURNING *`;
     return row!;
   }

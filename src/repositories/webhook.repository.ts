@@ -80,18 +80,35 @@ export class WebhookRepository {
     return rows.length > 0;
   }
 
-  /** One delivery per event and enabled endpoint that wants it; a second fan-out of an event adds none. */
+  /**
+   * One delivery per event and enabled endpoint that wants it, and one per event of a job (or of
+   * its output video) recorded with a `callbackUrl`; a second fan-out of an event adds none.
+   */
   async fanOut(events: readonly FanOutEvent[]): Promise<Delivery[]> {
     if (events.length === 0) return [];
-    return this.sql<Delivery[]>`
+    const unnested = () => this.sql`
+      unnest(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.subjectId)}::uuid[],
+        ${events.map((e) => e.order)}::bigint[], ${events.map((e) => e.body)}::text[]) AS e(event_id, type, subject_id, ord, body)`;
+    const toEndpoints = await this.sql<Delivery[]>`
       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, subject_id, event_order, body, status, next_attempt_at)
       SELECT gen_random_uuid(), w.id, e.event_id, e.type, e.subject_id, e.ord, e.body, 'pending', now()
-      FROM unnest(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.subjectId)}::uuid[],
-        ${events.map((e) => e.order)}::bigint[], ${events.map((e) => e.body)}::text[]) AS e(event_id, type, subject_id, ord, body)
+      FROM ${unnested()}
       JOIN webhooks w ON w.enabled AND ((w.events IS NULL AND e.type <> 'job.progress') OR e.type = ANY(w.events))
       ORDER BY e.ord
       ON CONFLICT (webhook_id, event_id) DO NOTHING
       RETURNING *`;
+    const toCallbacks = await this.sql<Delivery[]>`
+      INSERT INTO webhook_deliveries (id, callback_url, event_id, event_type, subject_id, event_order, body, status, next_attempt_at)
+      SELECT gen_random_uuid(), COALESCE(j.callback_url, producer.callback_url), e.event_id, e.type, e.subject_id, e.ord, e.body, 'pending', now()
+      FROM ${unnested()}
+      LEFT JOIN jobs j ON j.id = e.subject_id
+      LEFT JOIN videos v ON v.id = e.subject_id
+      LEFT JOIN jobs producer ON producer.id = v.source_job_id
+      WHERE e.type <> 'job.progress' AND COALESCE(j.callback_url, producer.callback_url) IS NOT NULL
+      ORDER BY e.ord
+      ON CONFLICT (event_id) WHERE webhook_id IS NULL DO NOTHING
+      RETURNING *`;
+    return [...toEndpoints, ...toCallbacks];
   }
 
   async findDelivery(id: string): Promise<Delivery | undefined> {
@@ -106,12 +123,31 @@ export class WebhookRepository {
     return { items, total: count!.total };
   }
 
-  /** A pending delivery of an earlier event of the same subject to the same endpoint: this one waits for it. */
+  /** A pending delivery of an earlier event of the same subject to the same receiver: this one waits for it. */
   async earlierPending(d: Delivery): Promise<Delivery | undefined> {
+    const sameReceiver = d.webhookId !== null ? this.sql`webhook_id = ${d.webhookId}` : this.sql`webhook_id IS NULL AND callback_url = ${d.callbackUrl}`;
     const [row] = await this.sql<Delivery[]>`
       SELECT * FROM webhook_deliveries
-      WHERE webhook_id = ${d.webhookId} AND subject_id = ${d.subjectId} AND status = 'pending' AND event_order < ${d.eventOrder}
+      WHERE ${sameReceiver} AND subject_id = ${d.subjectId} AND status = 'pending' AND event_order < ${d.eventOrder}
       ORDER BY event_order LIMIT 1`;
+    return row;
+  }
+
+  /** The callback deliveries of a job: its own events and its output video's, newest first. */
+  async listCallbackDeliveries(subjectIds: readonly string[], limit: number, offset: number): Promise<{ items: Delivery[]; total: number }> {
+    const items = await this.sql<Delivery[]>`
+      SELECT * FROM webhook_deliveries WHERE webhook_id IS NULL AND subject_id = ANY(${subjectIds}::uuid[])
+      ORDER BY created_at DESC, event_order DESC LIMIT ${limit} OFFSET ${offset}`;
+    const [count] = await this.sql<{ total: number }[]>`
+      SELECT count(*)::int AS total FROM webhook_deliveries WHERE webhook_id IS NULL AND subject_id = ANY(${subjectIds}::uuid[])`;
+    return { items, total: count!.total };
+  }
+
+  /** Sends a callback delivery of one of `subjectIds` again, whatever became of it. */
+  async replayCallback(subjectIds: readonly string[], id: string): Promise<Delivery | undefined> {
+    const [row] = await this.sql<Delivery[]>`
+      UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = now(), updated_at = now()
+      WHERE id = ${id} AND webhook_id IS NULL AND subject_id = ANY(${subjectIds}::uuid[]) RETURNING *`;
     return row;
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { notFound, validation } from '../domain/errors.js';
+import { notFound } from '../domain/errors.js';
 import type { WebhookPatch, WebhookRepository } from '../repositories/webhook.repository.js';
-import { refusedLiteral } from '../webhooks/address-guard.js';
+import { checkReceiverUrl } from '../webhooks/address-guard.js';
 import type { WebhookDispatcher } from '../webhooks/dispatcher.js';
 import { generateSecret } from '../webhooks/signing.js';
 import type { Delivery, Webhook, WebhookEventType } from '../webhooks/webhook.js';
@@ -64,14 +64,19 @@ export class WebhookService {
     return d;
   }
 
+  /** The callback deliveries about a job (`subjectIds`: the job and its output video). */
+  callbackDeliveries(subjectIds: readonly string[], limit: number, offset: number): Promise<{ items: Delivery[]; total: number }> {
+    return this.repo.listCallbackDeliveries(subjectIds, limit, offset);
+  }
+
+  async replayCallback(subjectIds: readonly string[], deliveryId: string): Promise<Delivery> {
+    const d = await this.dispatcher.replayCallback(subjectIds, deliveryId);
+    if (!d) throw notFound(`Callback delivery ${deliveryId} of job ${subjectIds[0]} does not exist.`, 'delivery_not_found');
+    return d;
+  }
+
   /** The URL's own text is checked here; the address it resolves to is checked again at every delivery. */
   private checkUrl(url: string): void {
-    const target = new URL(url);
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw validation('A webhook URL must be http or https.', { field: 'url' }, 'webhook_url_refused');
-    if (this.allowPrivate) return;
-    const host = target.hostname;
-    if (host === 'localhost' || host.endsWith('.localhost') || refusedLiteral(host, false)) {
-      throw validation(`A webhook URL must not point at a private or loopback address (${host}); set WEBHOOK_ALLOW_PRIVATE=true to allow it.`, { field: 'url' }, 'webhook_url_refused');
-    }
+    checkReceiverUrl(url, this.allowPrivate, 'url');
   }
 }

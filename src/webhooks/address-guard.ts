@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP } from 'node:net';
+import { validation } from '../domain/errors.js';
 
 // Loopback, private, link-local, CGNAT, unspecified, multicast and reserved ranges, v4 and v6.
 const blocked = new BlockList();
@@ -41,6 +42,20 @@ export function refusedLiteral(hostname: string, allowPrivate: boolean): string 
   const host = hostname.replace(/^\[|\]$/g, '');
   if (allowPrivate || isIP(host) === 0 || !isPrivateAddress(host)) return undefined;
   return `${host} is a private address (WEBHOOK_ALLOW_PRIVATE is not set)`;
+}
+
+/**
+ * Refuses a receiver URL that is not http(s), or whose host is a private address literal or
+ * localhost (a name is checked again on the address it resolves to, at delivery time).
+ */
+export function checkReceiverUrl(url: string, allowPrivate: boolean, field: string): void {
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw validation(`${field} must be an http or https URL.`, { field }, 'webhook_url_refused');
+  if (allowPrivate) return;
+  const host = target.hostname;
+  if (host === 'localhost' || host.endsWith('.localhost') || refusedLiteral(host, false)) {
+    throw validation(`${field} must not point at a private or loopback address (${host}); set WEBHOOK_ALLOW_PRIVATE=true to allow it.`, { field }, 'webhook_url_refused');
+  }
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;

@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   retryBaseMs: number;
   /** A delivery still failing this long after its event is given up. */
   maxAgeMs: number;
+  /** Signs the deliveries to commands' `callbackUrl`s (the endpoints have secrets of their own). */
+  callbackSecret: string;
 }
 
 const MAX_BACKOFF_MS = 3_600_000;
@@ -50,10 +52,10 @@ export class WebhookDispatcher {
   async deliver(deliveryId: string): Promise<void> {
     const d = await this.repo.findDelivery(deliveryId);
     if (!d || d.status !== 'pending') return;
-    const endpoint = await this.repo.findById(d.webhookId);
-    if (!endpoint) return;
-    if (!endpoint.enabled) {
-      await this.repo.recordAttempt(d, { status: 'failed', statusCode: null, response: null, error: `the endpoint is disabled: ${endpoint.disabledReason ?? 'by its owner'}`, nextAttemptAt: null });
+    const receiver = await this.receiverOf(d);
+    if (!receiver) return;
+    if ('disabled' in receiver) {
+      await this.repo.recordAttempt(d, { status: 'failed', statusCode: null, response: null, error: `the endpoint is disabled: ${receiver.disabled}`, nextAttemptAt: null });
       return;
     }
     const earlier = await this.repo.earlierPending(d);
@@ -63,11 +65,18 @@ export class WebhookDispatcher {
       await this.queue.add([{ deliveryId: d.id, key: `${d.attempts}-w${until.getTime()}`, delayMs: until.getTime() - Date.now() }]);
       return;
     }
-    const result = await send(endpoint.url, signatureHeaders(endpoint.secret, d.eventId, d.body), d.body, {
+    const result = await send(receiver.url, signatureHeaders(receiver.secret, d.eventId, d.body), d.body, {
       timeoutMs: this.opts.timeoutMs,
       allowPrivate: this.opts.allowPrivate,
     });
     await this.record(d, result);
+  }
+
+  private async receiverOf(d: Delivery): Promise<{ url: string; secret: string } | { disabled: string } | undefined> {
+    if (d.webhookId === null) return d.callbackUrl ? { url: d.callbackUrl, secret: this.opts.callbackSecret } : undefined;
+    const endpoint = await this.repo.findById(d.webhookId);
+    if (!endpoint) return undefined;
+    return endpoint.enabled ? endpoint : { disabled: endpoint.disabledReason ?? 'by its owner' };
   }
 
   private async record(d: Delivery, result: SendResult): Promise<void> {
@@ -79,8 +88,9 @@ export class WebhookDispatcher {
       return;
     }
     if (statusCode === 410) {
-      await this.repo.recordAttempt(d, { status: 'failed', statusCode, response, error: 'the receiver answered 410 Gone: the endpoint is disabled', nextAttemptAt: null });
-      await this.repo.disable(d.webhookId, 'the receiver answered 410 Gone');
+      const endpoint = d.webhookId;
+      await this.repo.recordAttempt(d, { status: 'failed', statusCode, response, error: `the receiver answered 410 Gone${endpoint ? ': the endpoint is disabled' : ''}`, nextAttemptAt: null });
+      if (endpoint) await this.repo.disable(endpoint, 'the receiver answered 410 Gone');
       return;
     }
     const delayMs = Math.min(MAX_BACKOFF_MS, this.opts.retryBaseMs * 2 ** d.attempts) * (0.9 + Math.random() * 0.2);
@@ -99,7 +109,15 @@ export class WebhookDispatcher {
   }
 
   async replay(webhookId: string, deliveryId: string): Promise<Delivery | undefined> {
-    const d = await this.repo.replay(webhookId, deliveryId);
+    return this.requeueReplayed(await this.repo.replay(webhookId, deliveryId));
+  }
+
+  /** Replays a callback delivery about one of `subjectIds` (a job and its output video). */
+  async replayCallback(subjectIds: readonly string[], deliveryId: string): Promise<Delivery | undefined> {
+    return this.requeueReplayed(await this.repo.replayCallback(subjectIds, deliveryId));
+  }
+
+  private async requeueReplayed(d: Delivery | undefined): Promise<Delivery | undefined> {
     if (d) await this.queue.add([{ deliveryId: d.id, key: `${d.attempts}-replay${Date.now()}` }]);
     return d;
   }

@@ -22,7 +22,9 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 
 export interface Delivery {
   id: string;
-  webhookId: string;
+  /** null for a command's callback, which names its receiver in `callbackUrl`. */
+  webhookId: string | null;
+  callbackUrl: string | null;
   eventId: string;
   eventType: string;
   subjectId: string;
@@ -57,6 +59,7 @@ export function toDeliveryResource(d: Delivery) {
   return {
     id: d.id,
     webhookId: d.webhookId,
+    ...(d.webhookId === null ? { url: d.callbackUrl } : {}),
     eventId: d.eventId,
     eventType: d.eventType,
     status: d.status,

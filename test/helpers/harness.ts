@@ -50,6 +50,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     STORAGE_DIR: storageDir,
+    DATA_DIR: path.join(storageDir, 'data'),
     QUEUE_NAME: `test-${suffix}`,
     DB_SCHEMA: `test_${suffix}`,
     WORKER_CONCURRENCY: '2',

@@ -64,6 +64,7 @@ class MemoryJobStore implements JobStore {
     const job = {
       ...j,
       clientMetadata: j.clientMetadata ?? null,
+      callbackUrl: j.callbackUrl ?? null,
       status: 'pending',
       progress: 0,
       attempts: 0,

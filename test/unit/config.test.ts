@@ -16,6 +16,7 @@ describe('loadConfig', () => {
   it('when a value is bad, then the error names the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ MAX_UPLOAD_BYTES: '-5' })).toThrow(/MAX_UPLOAD_BYTES/);
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'hunter2' })).toThrow(/WEBHOOK_SECRET/);
   });
 
   it('when a variable is set to an empty string, then it counts as unset', () => {

@@ -13,6 +13,8 @@ export interface CommandExtras {
   metadata?: ClientMetadata | null;
   /** Receives the job's events; checked by the caller (it knows the address policy). */
   callbackUrl?: string | null;
+  /** The job's id, chosen by the caller (an Idempotency-Key's): when that job exists, it is the answer. */
+  id?: string;
 }
 
 export interface LifecycleOptions {
@@ -77,6 +79,8 @@ export class JobLifecycle {
       throw validation(`A ${type} takes ${command.inputs.min} to ${command.inputs.max} input videos, not ${inputIds.length}.`);
     }
     return this.uow.run(async ({ jobs, videos, outbox }) => {
+      const earlier = extras.id ? await jobs.findById(extras.id) : undefined;
+      if (earlier) return earlier;
       const found = await videos.lockSharedByIds([...new Set(inputIds)]);
       const byId = new Map(found.map((v) => [v.id, v]));
       const missing = inputIds.find((id) => !byId.has(id));
@@ -86,7 +90,7 @@ export class JobLifecycle {
       if (failedInput) throw conflict(`Video ${failedInput.id} is failed and cannot be used as an input.`, 'input_video_failed');
       (command.validate as (p: unknown, i: readonly Video[]) => void)(parsed.data, inputs);
 
-      const jobId = randomUUID();
+      const jobId = extras.id ?? randomUUID();
       const output = await videos.insert({
         id: randomUUID(),
         kind: command.outputKind,

@@ -10,6 +10,17 @@ export const IDEMPOTENCY_KEY_MAX = 255;
 const HEADER = 'Idempotency-Key';
 const REPLAYED = 'Idempotent-Replayed';
 const STORED_HEADERS = ['location', 'content-type'];
+const RESOURCE_ID = 'idempotentResourceId';
+
+/**
+ * The id for what this request creates: with an Idempotency-Key, the key's (the same on a retry
+ * that takes over after the first request died, so the retry finds what that one committed);
+ * without, none (the service makes one).
+ */
+export function idempotentResourceId(res: Response): string | undefined {
+  const id: unknown = res.locals[RESOURCE_ID];
+  return typeof id === 'string' ? id : undefined;
+}
 
 export interface IdempotencyOptions {
   store: IdempotencyKeyStore;
@@ -55,6 +66,7 @@ export function idempotency(o: IdempotencyOptions): RequestHandler {
         const claim = await o.store.claim({ scope, key, fingerprint, owner, leaseMs, ttlMs });
         if (claim.claimed) {
           proceeding = true;
+          res.locals[RESOURCE_ID] = claim.resourceId;
           captureAnswer(res, o, scope, key, owner);
           return next();
         }

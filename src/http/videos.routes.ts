@@ -1,3 +1,4 @@
+import { idempotentResourceId } from './idempotency.middleware.js';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { DomainError, badRequest, validation } from '../domain/errors.js';
@@ -141,7 +142,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
       async (req, res) => {
         if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' }, 'file_missing');
         const release = d.drain.hold(req.file.path);
-        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) }).finally(release);
+        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname), id: idempotentResourceId(res) }).finally(release);
         res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
       },
     ],
@@ -154,7 +155,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
 
     concat: async (req, res) => {
       const body = parseBody(ConcatBody, req.body);
-      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl });
+      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) });
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
@@ -173,7 +174,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const start = toSeconds(body.start);
       const end = toSeconds(body.end);
       if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' }, 'trim_range_empty');
-      const job = await d.commands.trim(id, { start, end, mode: body.mode }, { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl });
+      const job = await d.commands.trim(id, { start, end, mode: body.mode }, { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) });
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 

@@ -1,3 +1,4 @@
+import { idempotentResourceId } from './idempotency.middleware.js';
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import type { WebhookService } from '../services/webhook.service.js';
@@ -145,7 +146,7 @@ export function webhooksRouter(webhooks: WebhookService, idempotency: RequestHan
   return routerFrom(webhookRoutes, {
     create: async (req, res) => {
       const body = parseBody(NewWebhookBody, req.body);
-      const w = await webhooks.create(body);
+      const w = await webhooks.create({ ...body, id: idempotentResourceId(res) });
       res.status(201).location(`/api/webhooks/${w.id}`).json({ ...toWebhookResource(w), secret: w.secret });
     },
     list: async (_req, res) => {

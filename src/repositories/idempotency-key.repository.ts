@@ -31,7 +31,11 @@ export interface ClaimRequest {
   ttlMs: number;
 }
 
-export type ClaimResult = { claimed: true } | { claimed: false; existing: IdempotencyRecord };
+/**
+ * `resourceId`: the id the request gives what it creates. A request that takes over an abandoned
+ * key gets its first owner's, so it finds what that one committed rather than creating it again.
+ */
+export type ClaimResult = { claimed: true; resourceId: string } | { claimed: false; existing: IdempotencyRecord };
 
 export interface IdempotencyKeyStore {
   /**
@@ -52,18 +56,19 @@ export class IdempotencyKeyRepository implements IdempotencyKeyStore {
 
   async claim(c: ClaimRequest): Promise<ClaimResult> {
     for (;;) {
-      const [taken] = await this.sql<{ owner: string }[]>`
-        INSERT INTO idempotency_keys AS k (scope, key, fingerprint, owner, locked_until, expires_at)
+      const [taken] = await this.sql<{ resourceId: string }[]>`
+        INSERT INTO idempotency_keys AS k (scope, key, fingerprint, owner, locked_until, expires_at, resource_id)
         VALUES (${c.scope}, ${c.key}, ${c.fingerprint}, ${c.owner},
-          now() + ${c.leaseMs} * interval '1 millisecond', now() + ${c.ttlMs} * interval '1 millisecond')
+          now() + ${c.leaseMs} * interval '1 millisecond', now() + ${c.ttlMs} * interval '1 millisecond', gen_random_uuid())
         ON CONFLICT (scope, key) DO UPDATE SET
           fingerprint = EXCLUDED.fingerprint, owner = EXCLUDED.owner, locked_until = EXCLUDED.locked_until,
           expires_at = EXCLUDED.expires_at, created_at = now(),
-          response_status = NULL, response_headers = NULL, response_body = NULL
+          response_status = NULL, response_headers = NULL, response_body = NULL,
+          resource_id = CASE WHEN k.expires_at <= now() THEN EXCLUDED.resource_id ELSE k.resource_id END
         WHERE k.expires_at <= now()
           OR (k.response_status IS NULL AND k.locked_until <= now() AND k.fingerprint = EXCLUDED.fingerprint)
-        RETURNING owner`;
-      if (taken) return { claimed: true };
+        RETURNING resource_id`;
+      if (taken) return { claimed: true, resourceId: taken.resourceId };
       const [existing] = await this.sql<IdempotencyRecord[]>`SELECT * FROM idempotency_keys WHERE scope = ${c.scope} AND key = ${c.key}`;
       // Released between the two statements: try again.
       if (existing) return { claimed: false, existing };

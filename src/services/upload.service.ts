@@ -13,6 +13,8 @@ export type ProbeMedia = (file: string) => Promise<ProbeResult>;
 export interface ReceivedFile {
   tempPath: string;
   originalName: string | null;
+  /** The video's id, chosen by the caller (an Idempotency-Key's): when that video exists, it is the answer. */
+  id?: string;
 }
 
 /** Turns a file multer has streamed to tmp/ into a probed, stored video — or removes it and says why. */
@@ -26,11 +28,13 @@ export class UploadService {
   async accept(file: ReceivedFile): Promise<Video> {
     let stored: string | undefined;
     try {
+      const earlier = file.id ? await this.uow.read.videos.findById(file.id) : undefined;
+      if (earlier) return earlier;
       const result = await this.probe(file.tempPath);
       if (!result.ok) {
         throw new DomainError('unsupported_media_type', `The uploaded file is not a video FFmpeg can use: ${result.reason}.`, {}, 'unsupported_media');
       }
-      const id = randomUUID();
+      const id = file.id ?? randomUUID();
       const key = `${id}.${extensionForContainer(result.info.container)}`;
       await this.storage.moveIntoPlace(file.tempPath, key);
       stored = key;

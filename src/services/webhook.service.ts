@@ -10,6 +10,8 @@ export interface NewWebhookInput {
   url: string;
   events?: WebhookEventType[];
   description?: string;
+  /** The endpoint's id, chosen by the caller (an Idempotency-Key's): when that endpoint exists, it is the answer. */
+  id?: string;
 }
 
 /** Webhook endpoints: create, change, rotate their secret, read their delivery log, replay. */
@@ -22,7 +24,9 @@ export class WebhookService {
 
   async create(input: NewWebhookInput): Promise<Webhook> {
     this.checkUrl(input.url);
-    return this.repo.create({ id: randomUUID(), url: input.url, events: input.events ?? null, description: input.description ?? null, secret: generateSecret() });
+    const earlier = input.id ? await this.repo.findById(input.id) : undefined;
+    if (earlier) return earlier;
+    return this.repo.create({ id: input.id ?? randomUUID(), url: input.url, events: input.events ?? null, description: input.description ?? null, secret: generateSecret() });
   }
 
   list(): Promise<Webhook[]> {

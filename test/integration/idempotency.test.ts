@@ -176,6 +176,37 @@ describe('Idempotency-Key on the routes that create something', () => {
     }
   });
 
+  it('when the first request died after committing but before its answer was stored, then the retry answers what it created and creates nothing', async () => {
+    // The state such a crash leaves: the resource committed, the key still in flight, its lease lapsed.
+    const crashAfterCommit = (key: string) =>
+      h.infra.sql`UPDATE idempotency_keys SET response_status = NULL, response_headers = NULL, response_body = NULL, locked_until = now() - interval '1 second' WHERE key = ${key}`;
+    const [trimKey, uploadKey, hookKey] = [randomUUID(), randomUUID(), randomUUID()];
+    const trimmed = await post(`/api/videos/${videoId}/trim`, trimKey).send({ start: 0, end: 1 });
+    const uploaded = await post('/api/videos', uploadKey).attach('file', otherClip);
+    const hook = await post('/api/webhooks', hookKey).send({ url: 'https://receiver.example.com/hook' });
+    await Promise.all([crashAfterCommit(trimKey), crashAfterCommit(uploadKey), crashAfterCommit(hookKey)]);
+    const [jobs, videos, hooks] = [await jobCount(), await videoCount(), (await get('/api/webhooks')).body.items.length];
+
+    const trimAgain = await post(`/api/videos/${videoId}/trim`, trimKey).send({ start: 0, end: 1 });
+    const uploadAgain = await post('/api/videos', uploadKey).attach('file', otherClip);
+    const hookAgain = await post('/api/webhooks', hookKey).send({ url: 'https://receiver.example.com/hook' });
+    expect([trimAgain.status, uploadAgain.status, hookAgain.status]).toEqual([201, 201, 201]);
+    expect(trimAgain.body.id).toBe(trimmed.body.id);
+    expect(trimAgain.body.outputVideoId).toBe(trimmed.body.outputVideoId);
+    expect(uploadAgain.body.id).toBe(uploaded.body.id);
+    expect(hookAgain.body).toMatchObject({ id: hook.body.id, secret: hook.body.secret });
+    expect([await jobCount(), await videoCount(), (await get('/api/webhooks')).body.items.length]).toEqual([jobs, videos, hooks]);
+    expect(await readdir(path.join(h.storageDir, 'tmp'))).toEqual([]);
+    await get(`/api/webhooks/${hook.body.id}`).expect(200);
+    await h.api.delete(`/api/webhooks/${hook.body.id}`).set(auth).expect(204);
+
+    // A key reused after it expired is a new request: the same body creates a second job.
+    await h.infra.sql`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = ${trimKey}`;
+    const afterExpiry = await post(`/api/videos/${videoId}/trim`, trimKey).send({ start: 0, end: 1 });
+    expect(afterExpiry.status).toBe(201);
+    expect(afterExpiry.body.id).not.toBe(trimmed.body.id);
+  });
+
   it('when a key is older than 24 h, then it no longer replays, and the retention pass deletes expired keys', async () => {
     const key = randomUUID();
     const first = await post(`/api/videos/${videoId}/trim`, key).send({ start: 0, end: 1 });

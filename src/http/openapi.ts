@@ -13,6 +13,7 @@ import { serviceRoutes } from './service.routes.js';
 import { videoRoutes } from './videos.routes.js';
 import { webhookRoutes } from './webhooks.routes.js';
 import { callbackRoutes } from './callbacks.routes.js';
+import { WEBHOOK_HEADERS, WebhookEventSchema } from './webhook-events.schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -114,6 +115,26 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
       Object.entries(ERROR_CODES).map(([code, e]) => [code, { status: statusOfCode(code as ErrorCode), retryable: e.retryable, description: e.description }]),
     ),
     paths,
+    webhooks: webhookDescriptions(schemas),
+  };
+}
+
+/** What the service POSTs to webhook endpoints and callbackUrls (OpenAPI 3.1 `webhooks`). */
+function webhookDescriptions(schemas: SchemaCollector): Json {
+  const schema = schemas.convert(WebhookEventSchema, 'output');
+  const parameters = Object.entries(WEBHOOK_HEADERS).map(([name, description]) => ({ name, in: 'header', required: true, description, schema: { type: 'string' } }));
+  return {
+    event: {
+      post: {
+        summary: 'A job or video event, sent to every endpoint that wants its type and to the callbackUrl of the command behind it',
+        description:
+          'Signed as the Standard Webhooks specification says. At least once, in order per job or video; retried with exponential backoff for WEBHOOK_MAX_AGE_HOURS. ' +
+          'Answer 2xx when received; 410 disables the endpoint; anything else is retried. Redirects are not followed.',
+        parameters,
+        requestBody: { required: true, content: { 'application/json': { schema } } },
+        responses: { '2XX': { description: 'Received' }, '410': { description: 'Gone: the endpoint is disabled' } },
+      },
+    },
   };
 }
 

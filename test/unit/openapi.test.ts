@@ -132,6 +132,15 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  it('when built, then the webhooks section describes the signed event body every receiver gets', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: false }) as Json;
+    const event = doc.webhooks.event.post;
+    expect(event.parameters.map((p: Json) => p.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    expect(event.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/WebhookEvent');
+    expect(Object.keys(doc.components.schemas.WebhookEvent.properties)).toEqual(['id', 'type', 'createdAt', 'data']);
+    expect(doc.components.schemas.Job.properties.callbackUrl).toBeTruthy();
+  });
+
   it('when the trim route is documented, then its body is the schema the route validates with', () => {
     const doc = buildOpenApiDocument({ apiKeyRequired: false }) as Json;
     const trim = doc.paths['/api/videos/{id}/trim'].post;

@@ -59,7 +59,7 @@ export const linkRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: 'l
       ...jsonBodyErrors,
       404: { description: 'Unknown video, or its file is gone', codes: ['video_not_found', 'video_file_missing'] },
       409: { description: 'The video is not ready', codes: ['video_not_ready'] },
-      422: { description: '`expiresInSec` not an integer from 1 to 604800', codes: ['validation_failed'] },
+      422: { description: '`expiresInSec` below 1 or above 604800 (7 days); a non-integer is 400 `invalid_body`', codes: ['validation_failed'] },
       ...databaseDown,
     },
   },

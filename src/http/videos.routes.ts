@@ -120,6 +120,7 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
         headers: { ETag: 'Strong', 'Content-Disposition': 'attachment, with a safe filename whose extension matches the container', 'Accept-Ranges': 'bytes' },
       },
       206: { description: 'One byte range', content: { 'video/*': {}, 'application/octet-stream': {} }, headers: { 'Content-Range': 'bytes start-end/size', ETag: 'Strong' } },
+      302: { description: 'With STORAGE_BACKEND=s3 and S3_DOWNLOADS=redirect: to a presigned URL of the bucket (15 minutes), which serves Range itself', headers: { Location: 'The presigned URL' } },
       304: { description: 'If-None-Match matched the ETag' },
     },
     errors: {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
+import { problemShapeErrors } from '../helpers/problem-codes.js';
 import { until } from '../helpers/poll.js';
 import { startS3Server, type S3Server } from '../helpers/s3-server.js';
 
@@ -116,6 +117,7 @@ describe.each(backends)('downloads and signed links on the %s backend', (_name, 
       const res = await h.api.get(p);
       expect(res.status, p).toBe(403);
       expect(res.body.code, p).toBe('link_invalid');
+      expect(problemShapeErrors(res.status, res.headers['content-type'], res.body, 'GET', p)).toEqual([]);
     }
   });
 
@@ -128,6 +130,7 @@ describe.each(backends)('downloads and signed links on the %s backend', (_name, 
     }, 200);
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'link_expired', retryable: false });
+    expect(problemShapeErrors(refused.status, refused.headers['content-type'], refused.body, 'GET', local(made.body.url))).toEqual([]);
   });
 
   it('when the video is deleted, then its links are refused with 403 link_revoked', async () => {
@@ -139,6 +142,7 @@ describe.each(backends)('downloads and signed links on the %s backend', (_name, 
     const res = await h.api.get(local(made.body.url));
     expect(res.status).toBe(403);
     expect(res.body.code).toBe('link_revoked');
+    expect(problemShapeErrors(res.status, res.headers['content-type'], res.body, 'GET', local(made.body.url))).toEqual([]);
   });
 
   it('when a link is asked for badly, then 4xx problems say why and no link is made', async () => {
@@ -152,6 +156,7 @@ describe.each(backends)('downloads and signed links on the %s backend', (_name, 
       const res = await link(body);
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(res.body.code, JSON.stringify(body)).toBe(code);
+      expect(problemShapeErrors(res.status, res.headers['content-type'], res.body, 'POST', `/api/videos/${videoId}/links`)).toEqual([]);
     }
     expect((await h.api.post(`/api/videos/${videoId}/links`).send({ expiresInSec: 60 })).status).toBe(401);
     const unknown = await h.api.post('/api/videos/00000000-0000-4000-8000-000000000000/links').set(auth).send({});

@@ -6,6 +6,8 @@ import { apiKeyAuth } from './http/auth.middleware.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { eventsRouter } from './http/events.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
+import type { DownloadMode } from './http/download.js';
+import { linksRouter, signedDownloadRouter } from './http/links.routes.js';
 import type { Metrics } from './http/metrics.js';
 import type { Drain } from './http/drain.js';
 import { openApiRouter } from './http/openapi.js';
@@ -26,6 +28,7 @@ import type { JobService } from './services/job.service.js';
 import type { PreviewService } from './services/preview.service.js';
 import type { PlanService } from './services/plan.service.js';
 import type { RunService } from './services/run.service.js';
+import type { SignedLinkService } from './services/signed-link.service.js';
 import type { UploadService } from './services/upload.service.js';
 import type { VideoService } from './services/video.service.js';
 import type { WebhookService } from './services/webhook.service.js';
@@ -40,6 +43,9 @@ export interface AppDeps {
   uploads: UploadService;
   commands: CommandService;
   downloads: DownloadService;
+  /** `redirect` (S3_DOWNLOADS): downloads are 302s to presigned URLs of the store. */
+  downloadMode: DownloadMode;
+  links: SignedLinkService;
   jobs: JobService;
   runs: RunService;
   plans: PlanService;
@@ -67,6 +73,8 @@ export function buildApp(d: AppDeps): Express {
   app.use(serviceRouter({ checks: d.readiness, metrics: d.metrics }));
   // Before the API-key check: the document is public.
   app.use('/api', openApiRouter({ apiKeyRequired: Boolean(d.apiKey) }));
+  // Also before it: a signed link is its own credential.
+  app.use('/api', signedDownloadRouter({ links: d.links, downloads: d.downloads, downloadMode: d.downloadMode }));
 
   // Every request that got past apiKeyAuth carries API_KEY itself, so its hash is the caller's scope.
   const scope = d.apiKey ? createHash('sha256').update(d.apiKey).digest('hex') : '';
@@ -81,11 +89,13 @@ export function buildApp(d: AppDeps): Express {
       uploads: d.uploads,
       commands: d.commands,
       downloads: d.downloads,
+      downloadMode: d.downloadMode,
       upload: [freeSpaceGuard(d.tmpDir, d.minFreeBytes), uploadMiddleware(d.tmpDir, d.maxUploadBytes, d.drain)],
       drain: d.drain,
       idempotency: idempotent,
     }),
   );
+  api.use(linksRouter(d.links));
   api.use(previewsRouter(d.previews));
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, plans: d.plans, idempotency: idempotent }));
   api.use(webhooksRouter(d.webhooks, idempotent));

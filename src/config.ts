@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import type { S3Settings } from './storage/s3-blob-store.js';
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -33,6 +34,17 @@ const EnvSchema = z.object({
     .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be "whsec_" followed by the base64 of at least 24 random bytes')
     .optional(),
   WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().default(24),
+  STORAGE_BACKEND: z.enum(['fs', 's3']).default('fs'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+  S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or path segments each ending in /').default('videos/'),
+  S3_DOWNLOADS: z.enum(['proxy', 'redirect']).default('proxy'),
+  SCRATCH_MAX_BYTES: positiveInt.default(10_737_418_240),
+  LINK_SECRET: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -62,6 +74,10 @@ export type Config = Readonly<{
   jobLeaseMs: number;
   outboxRetentionHours: number;
   webhooks: { allowPrivate: boolean; timeoutMs: number; retryBaseMs: number; maxAgeMs: number; secret: string | undefined };
+  /** Where stored objects live; `s3` is undefined with the fs backend. */
+  storage: { backend: 'fs' | 's3'; s3: S3Settings | undefined; downloads: 'proxy' | 'redirect'; scratchMaxBytes: number };
+  /** Signs download links; unset: one generated under DATA_DIR. */
+  linkSecret: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -74,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const e = parsed.data;
+  if (e.STORAGE_BACKEND === 's3' && !e.S3_BUCKET) throw new Error('Invalid configuration: S3_BUCKET: required when STORAGE_BACKEND=s3');
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    throw new Error('Invalid configuration: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither (neither: the AWS default credential chain)');
+  }
   return Object.freeze({
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
@@ -102,6 +122,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAgeMs: e.WEBHOOK_MAX_AGE_HOURS * 3_600_000,
       secret: e.WEBHOOK_SECRET,
     },
+    storage: {
+      backend: e.STORAGE_BACKEND,
+      s3:
+        e.STORAGE_BACKEND === 's3'
+          ? {
+              endpoint: e.S3_ENDPOINT,
+              bucket: e.S3_BUCKET!,
+              region: e.S3_REGION,
+              accessKeyId: e.S3_ACCESS_KEY_ID,
+              secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
+              prefix: e.S3_PREFIX,
+            }
+          : undefined,
+      downloads: e.S3_DOWNLOADS,
+      scratchMaxBytes: e.SCRATCH_MAX_BYTES,
+    },
+    linkSecret: e.LINK_SECRET,
     logLevel: e.LOG_LEVEL,
   });
 }

@@ -31,14 +31,16 @@ import { PreviewService } from './services/preview.service.js';
 import { PlanService } from './services/plan.service.js';
 import { RetentionService } from './services/retention.service.js';
 import { RunService } from './services/run.service.js';
+import { linkSecretOf } from './services/link-secret.js';
+import { SignedLinkService } from './services/signed-link.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
-import { FileStorage } from './storage/file-storage.js';
+import { openStorage, type Storage } from './storage/open-storage.js';
 
 /** The backing connections every process (API or worker) opens. */
 export interface Infrastructure {
   sql: Sql;
-  storage: FileStorage;
+  storage: Storage;
   queue: JobQueue;
   uow: PostgresUnitOfWork;
   outbox: OutboxRepository;
@@ -60,8 +62,7 @@ export interface ResolvedUrls {
 export async function openInfrastructure(config: Config, urls: ResolvedUrls, logger: Logger): Promise<Infrastructure> {
   const sql = createSqlClient({ url: urls.databaseUrl, schema: config.dbSchema });
   await migrate(sql, config.dbSchema);
-  const storage = new FileStorage(config.storageDir);
-  await storage.init();
+  const storage = await openStorage(config);
   const producerRedis = createRedis(urls.redisUrl, 'producer');
   producerRedis.on('error', () => {});
   // Fail-fast clients refuse commands until connected; give Redis a moment, but start without it.
@@ -94,6 +95,7 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
       await webhookQueue.close().catch(() => {});
       producerRedis.disconnect();
       await sql.end({ timeout: 5 });
+      storage.close();
     },
   };
 }
@@ -117,6 +119,8 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
   await events.start();
   const metrics = new Metrics({ jobCountsByStatus: () => uow.read.jobs.countByStatus(), queueCounts: () => queue.counts() });
   events.on((e) => metrics.observeJobEvent(e));
+  const downloads = new DownloadService(uow.read.videos, storage.blobs);
+  const linkSecret = await linkSecretOf(config.linkSecret, config.dataDir);
   const tools = { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, logger };
   const readiness: ReadinessCheck[] = [
     { name: 'postgres', check: async () => void (await sql`SELECT 1`) },
@@ -134,16 +138,19 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     apiKey: config.apiKey,
     maxUploadBytes: config.maxUploadBytes,
     minFreeBytes: config.minFreeBytes,
-    tmpDir: storage.tmpDir,
-    videos: new VideoService(uow, storage),
+    tmpDir: storage.scratch.tmpDir,
+    videos: new VideoService(uow, storage.blobs),
     uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath })),
     commands: new CommandService(lifecycle, config.webhooks.allowPrivate),
-    downloads: new DownloadService(uow.read.videos, storage),
-    jobs: new JobService(uow.read.jobs, lifecycle, storage),
+    downloads,
+    // Presigned URLs exist only where the store has them (s3); the fs store always proxies.
+    downloadMode: config.storage.backend === 's3' ? config.storage.downloads : 'proxy',
+    links: new SignedLinkService(linkSecret, uow.read.videos, downloads),
+    jobs: new JobService(uow.read.jobs, lifecycle, storage.scratch),
     runs: new RunService(lifecycle, queue),
-    plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffprobePath: config.ffprobePath, logger, pathOf: (key) => storage.pathOf(key) }),
+    plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffprobePath: config.ffprobePath, logger, inputs: storage.inputs }),
     webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
-    previews: new PreviewService(uow.read.videos, (key) => storage.pathOf(key), path.join(storage.root, 'previews'), {
+    previews: new PreviewService(uow.read.videos, storage.inputs, storage.previewsDir, {
       thumbnail: (input, output, t, width) => makeThumbnail(input, output, t, width, tools),
       storyboard: (input, output, layout) => makeStoryboard(input, output, layout, tools),
       keyframes: (input) => readKeyframes(input, tools),

@@ -1,18 +1,18 @@
-import { access } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isInputError } from '../src/core/errors.js';
 import type { JobErrorCode, JobFailure, JobResult } from '../src/domain/job.js';
 import type { Execution, JobLifecycle } from '../src/core/lifecycle.js';
+import type { StagedInput } from '../src/core/ports.js';
 import { extensionForContainer } from '../src/media/media-info.js';
 import { probeFrames, type ProbeResult } from '../src/media/probe.js';
 import { FfmpegError } from '../src/media/runner.js';
 import { toProbedMetadata } from '../src/services/media-metadata.js';
-import type { FileStorage } from '../src/storage/file-storage.js';
+import type { Storage } from '../src/storage/open-storage.js';
 import { processors } from './processors/registry.js';
 
 export interface JobRunnerDeps {
   lifecycle: JobLifecycle;
-  storage: FileStorage;
+  storage: Pick<Storage, 'blobs' | 'scratch' | 'inputs'>;
   logger: Logger;
   ffmpegPath: string;
   ffprobePath: string;
@@ -71,7 +71,7 @@ export class JobRunner {
     if (claim.kind === 'busy') return { kind: 'busy', until: claim.until };
     if (claim.kind !== 'claimed') {
       // An ended job's files go with it, even those of an execution that died before it could clean up.
-      if (claim.ended) await this.d.storage.discardJobTemps(jobId);
+      if (claim.ended) await this.d.storage.scratch.discardJobTemps(jobId);
       return { kind: claim.kind };
     }
     const execution = claim.execution;
@@ -96,14 +96,15 @@ export class JobRunner {
         .catch(() => {});
     }, this.d.heartbeatMs ?? 1_000);
 
-    await this.d.storage.discardEarlierJobTemps(jobId, execution.token);
-    const outputPath = this.d.storage.jobTempPath(jobId, execution.token, 'out');
-    const scratchPath = this.d.storage.jobTempPath(jobId, execution.token, 'txt');
-    const discardTemps = () => Promise.all([this.d.storage.discardTemp(outputPath), this.d.storage.discardTemp(scratchPath)]);
+    const { scratch } = this.d.storage;
+    await scratch.discardEarlierJobTemps(jobId, execution.token);
+    const outputPath = scratch.jobTempPath(jobId, execution.token, 'out');
+    const scratchPath = scratch.jobTempPath(jobId, execution.token, 'txt');
+    const discardTemps = () => Promise.all([scratch.discardTemp(outputPath), scratch.discardTemp(scratchPath)]);
     try {
       const produced = await this.produce(execution, { outputPath, scratchPath }, stop, () => (lastRise = Date.now()));
       clearInterval(heartbeat);
-      await this.d.storage.discardTemp(scratchPath);
+      await scratch.discardTemp(scratchPath);
       return await this.publish(execution, produced, outputPath);
     } catch (err) {
       clearInterval(heartbeat);
@@ -136,16 +137,28 @@ export class JobRunner {
     stop: AbortController,
     onRise: () => void,
   ) {
+    const { inputs } = execution;
+    const staged = await Promise.allSettled(inputs.map((v) => this.d.storage.inputs.stage(v.storageKey!)));
+    try {
+      const missing = staged.findIndex((s) => s.status === 'rejected' && (s.reason as NodeJS.ErrnoException).code === 'ENOENT');
+      if (missing >= 0) throw new CodedError('input_missing', `The file of input video ${inputs[missing]!.id} is gone from storage.`);
+      const failed = staged.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const inputPaths = staged.map((s) => (s as PromiseFulfilledResult<StagedInput>).value.path);
+      return await this.runProcessor(execution, inputPaths, files, stop, onRise);
+    } finally {
+      for (const s of staged) if (s.status === 'fulfilled') s.value.release();
+    }
+  }
+
+  private async runProcessor(
+    execution: Execution,
+    inputPaths: string[],
+    files: { outputPath: string; scratchPath: string },
+    stop: AbortController,
+    onRise: () => void,
+  ) {
     const { job, inputs } = execution;
-    const inputPaths = inputs.map((v) => this.d.storage.pathOf(v.storageKey!));
-    await Promise.all(
-      inputPaths.map((file, i) =>
-        access(file).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') throw new CodedError('input_missing', `The file of input video ${inputs[i]!.id} is gone from storage.`);
-          throw err;
-        }),
-      ),
-    );
     const write = this.progressWriter(execution, stop);
     const result = await processors[job.type]({
       job,
@@ -189,11 +202,11 @@ export class JobRunner {
     outputPath: string,
   ): Promise<RunOutcome> {
     const key = `${execution.job.outputVideoId}.${execution.token}.${extensionForContainer(produced.container)}`;
-    await this.d.storage.moveIntoPlace(outputPath, key);
+    await this.d.storage.blobs.put(outputPath, key);
     // If the commit's answer is lost, whether it won is unknown: the file stays, and retention
     // removes it if no record names it.
     const won = await this.d.lifecycle.complete(execution, { method: produced.method, storageKey: key, metadata: toProbedMetadata(produced.info), result: produced.achieved });
-    if (!won) await this.d.storage.remove(key).catch(() => {});
+    if (!won) await this.d.storage.blobs.remove(key).catch(() => {});
     return { kind: won ? 'completed' : 'lost' };
   }
 

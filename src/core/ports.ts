@@ -162,3 +162,52 @@ export interface UnitOfWork {
   /** The same stores outside a transaction, for reads and single-statement updates. */
   readonly read: Stores;
 }
+
+export interface StoredObjectStat {
+  sizeBytes: number;
+  mtimeMs: number;
+}
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+/**
+ * Stored objects by key: the files every host must see (uploads, outputs). A local directory
+ * (src/storage/fs-blob-store.ts) or an S3 bucket (src/storage/s3-blob-store.ts). Work files are
+ * not here: they stay on each host's local scratch (src/storage/scratch.ts).
+ */
+export interface BlobStore {
+  readonly kind: 'fs' | 's3';
+  /**
+   * Publishes a finished local file under `key`, replacing what was there; the object appears only
+   * once complete, and the local file is gone when this resolves (moved or uploaded, then removed).
+   */
+  put(localFile: string, key: string): Promise<void>;
+  stat(key: string): Promise<StoredObjectStat | undefined>;
+  /** The object's bytes (a range of them); rejects with `code: 'ENOENT'` when the key is gone. */
+  openRead(key: string, range?: ByteRange): Promise<NodeJS.ReadableStream>;
+  remove(key: string): Promise<void>;
+  /** Keys of stored objects not written since `before`. */
+  keysOlderThan(before: Date): Promise<string[]>;
+  /**
+   * A URL that fetches the object without this service (a presigned GET), answered with the given
+   * Content-Disposition and Content-Type; undefined when the store has none (a local directory).
+   */
+  presignDownload(key: string, o: { expiresInSec: number; contentDisposition: string; contentType: string }): Promise<string | undefined>;
+  /** The object's path on this host when the store is a local directory, so FFmpeg reads it in place. */
+  localPathOf(key: string): string | undefined;
+}
+
+/** A stored object staged on local scratch for FFmpeg; `release` lets the cache evict it again. */
+export interface StagedInput {
+  path: string;
+  release(): void;
+}
+
+export interface InputStager {
+  /** Rejects with `code: 'ENOENT'` when the object is gone. */
+  stage(key: string): Promise<StagedInput>;
+}

@@ -2,6 +2,7 @@
 export type DomainErrorKind =
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
@@ -34,6 +35,11 @@ export const ERROR_CODES = {
   invalid_idempotency_key: { kind: 'bad_request', retryable: false, description: 'The Idempotency-Key header is empty or longer than 255 characters.' },
   // 401
   unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token.' },
+  // 403
+  forbidden: { kind: 'forbidden', retryable: false, description: 'The request is understood but refused.' },
+  link_invalid: { kind: 'forbidden', retryable: false, description: 'The signed download link is malformed or its signature does not match (tampered, or signed with another LINK_SECRET).' },
+  link_expired: { kind: 'forbidden', retryable: false, description: 'The signed download link has expired; ask for a new one.' },
+  link_revoked: { kind: 'forbidden', retryable: false, description: 'The video of the signed download link was deleted, which revokes its links.' },
   // 404
   not_found: { kind: 'not_found', retryable: false, description: 'The resource does not exist.' },
   route_not_found: { kind: 'not_found', retryable: false, description: 'No route has this method and path.' },
@@ -81,6 +87,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const DEFAULT_CODE_OF: Record<DomainErrorKind, ErrorCode> = {
   bad_request: 'bad_request',
   unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
   not_found: 'not_found',
   conflict: 'conflict',
   payload_too_large: 'payload_too_large',

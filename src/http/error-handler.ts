@@ -7,6 +7,7 @@ import { problem, sendProblem } from './problem.js';
 const STATUS_OF: Record<DomainErrorKind, number> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

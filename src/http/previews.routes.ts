@@ -35,7 +35,7 @@ export const StoryboardSchema = z
   .meta({ id: 'Storyboard' });
 
 const notReady: Record<number, ErrorDoc> = {
-  404: { description: 'Unknown video, or its file is gone', codes: ['video_not_found'] },
+  404: { description: 'Unknown video, or its file is gone', codes: ['video_not_found', 'video_file_missing'] },
   409: { description: 'The video is not ready (detail names the status)', codes: ['video_not_ready'] },
 };
 const jpeg = { 'image/jpeg': {} };

@@ -1,17 +1,15 @@
 import { idempotentResourceId } from './idempotency.middleware.js';
-import type { Request, RequestHandler, Response, Router } from 'express';
-import { pipeline } from 'node:stream/promises';
-import { DomainError, badRequest, validation } from '../domain/errors.js';
+import type { RequestHandler, Router } from 'express';
+import { badRequest, validation } from '../domain/errors.js';
 import { checkedMetadata } from '../domain/metadata.js';
 import { toJobResource, toVideoResource } from '../domain/representation.js';
 import type { CommandService } from '../services/command.service.js';
 import type { DownloadService } from '../services/download.service.js';
 import type { UploadService } from '../services/upload.service.js';
 import type { VideoService } from '../services/video.service.js';
-import { attachmentDisposition } from './content-disposition.js';
+import { sendDownload, type DownloadMode } from './download.js';
 import type { Drain } from './drain.js';
 import { pathId } from './ids.js';
-import { parseRange } from './range.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
 import { ConcatBody, JobSchema, TrimBody, UploadForm, VideoIdParams, VideoListQuery, VideoSchema, page, toSeconds } from './schemas.js';
 import { decodeOriginalName } from './upload.middleware.js';
@@ -22,6 +20,8 @@ export interface VideoRouteDeps {
   uploads: UploadService;
   commands: CommandService;
   downloads: DownloadService;
+  /** `redirect`: a download is a 302 to a presigned URL of the store (S3_DOWNLOADS), where it has them. */
+  downloadMode: DownloadMode;
   upload: RequestHandler[];
   drain: Drain;
   idempotency: RequestHandler;
@@ -124,6 +124,7 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
         headers: { ETag: 'Strong', 'Content-Disposition': 'attachment, with a safe filename whose extension matches the container', 'Accept-Ranges': 'bytes' },
       },
       206: { description: 'One byte range', content: { 'video/*': {}, 'application/octet-stream': {} }, headers: { 'Content-Range': 'bytes start-end/size', ETag: 'Strong' } },
+      302: { description: 'With STORAGE_BACKEND=s3 and S3_DOWNLOADS=redirect: to a presigned URL of the bucket (15 minutes), which serves Range itself', headers: { Location: 'The presigned URL' } },
       304: { description: 'If-None-Match matched the ETag' },
     },
     errors: {
@@ -178,50 +179,10 @@ export function videosRouter(d: VideoRouteDeps): Router {
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
-    download: (req, res) => download(d.downloads, req, res),
+    download: async (req, res) => {
+      const file = await d.downloads.resolve(pathId(req.params.id, 'Video'));
+      await sendDownload(d.downloads, file, req, res, d.downloadMode);
+    },
   }, { idempotency: d.idempotency });
 }
 
-async function download(downloads: DownloadService, req: Request, res: Response): Promise<void> {
-  const file = await downloads.resolve(pathId(req.params.id, 'Video'));
-  res.setHeader('ETag', file.etag);
-  res.setHeader('Last-Modified', file.lastModified.toUTCString());
-  res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('Cache-Control', 'private, no-cache');
-  res.setHeader('Content-Disposition', attachmentDisposition(file.filename));
-
-  if (etagMatches(req.get('If-None-Match'), file.etag)) {
-    res.status(304).end();
-    return;
-  }
-  const ifRange = req.get('If-Range');
-  const rangeHeader = ifRange !== undefined && ifRange !== file.etag ? undefined : req.get('Range');
-  const range = parseRange(rangeHeader, file.sizeBytes);
-  if (range.kind === 'unsatisfiable') {
-    throw new DomainError('range_not_satisfiable', `Range ${JSON.stringify(rangeHeader)} cannot be served from ${file.sizeBytes} bytes.`, {
-      size: file.sizeBytes,
-    }, 'range_not_satisfiable');
-  }
-  res.type(file.contentType);
-  const slice = range.kind === 'single' ? { start: range.start, end: range.end } : undefined;
-  if (slice) {
-    res.status(206);
-    res.setHeader('Content-Range', `bytes ${slice.start}-${slice.end}/${file.sizeBytes}`);
-    res.setHeader('Content-Length', String(slice.end - slice.start + 1));
-  } else {
-    res.status(200);
-    res.setHeader('Content-Length', String(file.sizeBytes));
-  }
-  if (req.method === 'HEAD') {
-    res.end();
-    return;
-  }
-  // A client that goes away mid-download is normal; pipeline closes the file either way.
-  await pipeline(downloads.open(file, slice), res).catch(() => {});
-}
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
-}

@@ -1,7 +1,6 @@
 import { extensionForContainer } from '../media/media-info.js';
 import { conflict, notFound } from '../domain/errors.js';
-import type { VideoStore } from '../core/ports.js';
-import type { FileStorage } from '../storage/file-storage.js';
+import type { BlobStore, ByteRange, VideoStore } from '../core/ports.js';
 
 export interface Downloadable {
   storageKey: string;
@@ -27,7 +26,7 @@ const CONTENT_TYPES: Record<string, string> = {
 export class DownloadService {
   constructor(
     private readonly videos: VideoStore,
-    private readonly storage: FileStorage,
+    private readonly blobs: BlobStore,
   ) {}
 
   async resolve(id: string): Promise<Downloadable> {
@@ -36,7 +35,7 @@ export class DownloadService {
     if (video.status !== 'ready' || !video.storageKey) {
       throw conflict(`Video ${id} is not ready for download: its status is ${video.status}.`, 'video_not_ready', video.status !== 'failed');
     }
-    const stat = await this.storage.stat(video.storageKey);
+    const stat = await this.blobs.stat(video.storageKey);
     if (!stat) throw notFound(`The file of video ${id} is gone.`, 'video_file_missing');
     const container = video.container ?? 'mp4';
     const ext = extensionForContainer(container);
@@ -52,8 +51,13 @@ export class DownloadService {
     };
   }
 
-  open(d: Downloadable, range?: { start: number; end: number }) {
-    return this.storage.openRead(d.storageKey, range);
+  open(d: Downloadable, range?: ByteRange): Promise<NodeJS.ReadableStream> {
+    return this.blobs.openRead(d.storageKey, range);
+  }
+
+  /** A URL that serves the file straight from the store for `expiresInSec`; undefined when the store has none. */
+  presigned(d: Downloadable, expiresInSec: number, contentDisposition: string): Promise<string | undefined> {
+    return this.blobs.presignDownload(d.storageKey, { expiresInSec, contentDisposition, contentType: d.contentType });
   }
 }
 

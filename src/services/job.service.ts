@@ -2,14 +2,14 @@ import type { JobLifecycle } from '../core/lifecycle.js';
 import type { JobListFilter, JobStore } from '../core/ports.js';
 import { notFound } from '../domain/errors.js';
 import type { Job } from '../domain/job.js';
-import type { FileStorage } from '../storage/file-storage.js';
+import type { LocalScratch } from '../storage/scratch.js';
 
 /** Job queries, cancel and retry. */
 export class JobService {
   constructor(
     private readonly jobs: JobStore,
     private readonly lifecycle: JobLifecycle,
-    private readonly storage: FileStorage,
+    private readonly scratch: LocalScratch,
   ) {}
 
   async get(id: string): Promise<Job> {
@@ -23,12 +23,12 @@ export class JobService {
   }
 
   /**
-   * Whoever ends a job removes its temp files: a worker that died mid-job never will, and a running
+   * Whoever ends a job removes its temp files (those on this host; a worker elsewhere removes its own when it next sees the job ended): a worker that died mid-job never will, and a running
    * one, fenced by the cancel, only writes to files that are already unlinked.
    */
   async cancel(id: string): Promise<Job> {
     const { job, ended } = await this.lifecycle.cancel(id);
-    await Promise.all(ended.map((j) => this.storage.discardJobTemps(j.id)));
+    await Promise.all(ended.map((j) => this.scratch.discardJobTemps(j.id)));
     return job;
   }
 

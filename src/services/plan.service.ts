@@ -1,5 +1,5 @@
 import type { JobLifecycle } from '../core/lifecycle.js';
-import type { JobStore, Throughput, VideoStore } from '../core/ports.js';
+import type { InputStager, JobStore, StagedInput, Throughput, VideoStore } from '../core/ports.js';
 import type { Job } from '../domain/job.js';
 import type { Video } from '../domain/video.js';
 import { canConcatByCopy } from '../media/argv.js';
@@ -28,8 +28,8 @@ export interface JobPlan {
 export interface PlanTools {
   ffprobePath: string;
   logger?: MediaLogger | undefined;
-  /** The file of a stored video. */
-  pathOf: (storageKey: string) => string;
+  /** The file of a stored video, on this host. */
+  inputs: InputStager;
 }
 
 const PLAN_TIMEOUT_MS = 60_000;
@@ -102,15 +102,22 @@ export class PlanService {
     }
     const reencode = (why: string) => ({ method: 'reencode', reason: `${why}: full re-encode`, expectedDurationSec: expected, reencodedSec: expected });
     if (info.video.codec !== 'h264') return reencode(`codec ${info.video.codec} is not H.264`);
+    let input: StagedInput;
+    try {
+      input = await this.tools.inputs.stage(inputs[0]!.storageKey!);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return { method: null, reason: `the file of input video ${inputs[0]!.id} is gone from storage: the run would fail the job`, expectedDurationSec: expected, reencodedSec: null };
+    }
     const forecast = await forecastSmartCut({
-      input: this.tools.pathOf(inputs[0]!.storageKey!),
+      input: input.path,
       start: job.params.start,
       end,
       info,
       ffprobePath: this.tools.ffprobePath,
       signal,
       logger: this.tools.logger,
-    });
+    }).finally(() => input.release());
     if (!forecast.ok) return reencode(forecast.reason);
     const reencodedSec = round(forecast.reencodedSec);
     return {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { VideoStore } from '../core/ports.js';
+import type { InputStager, VideoStore } from '../core/ports.js';
 import { conflict, notFound, validation } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
 import { storyboardLayout, type StoryboardLayout } from '../media/preview.js';
@@ -45,7 +45,7 @@ export class PreviewService {
 
   constructor(
     private readonly videos: VideoStore,
-    private readonly pathOf: (storageKey: string) => string,
+    private readonly inputs: InputStager,
     private readonly cacheDir: string,
     private readonly media: PreviewMedia,
   ) {}
@@ -58,7 +58,7 @@ export class PreviewService {
     const t = Math.min(q.t ?? Math.min(1, duration / 4), lastFrame);
     const t3 = t.toFixed(2);
     const name = `${key}.thumb-${t3}-${q.width}.jpg`;
-    const file = await this.cached(name, (out) => this.media.thumbnail(this.pathOf(key), out, Number(t3), q.width));
+    const file = await this.cached(name, (out) => this.fromInput(key, (input) => this.media.thumbnail(input, out, Number(t3), q.width)));
     return { file, etag: `"${name}"` };
   }
 
@@ -88,7 +88,7 @@ export class PreviewService {
     const { key, duration } = await this.ready(id);
     const layout = storyboardLayout(duration);
     const name = `${key}.storyboard-${layout.tiles}x${layout.tileWidth}.jpg`;
-    const file = await this.cached(name, (out) => this.media.storyboard(this.pathOf(key), out, layout));
+    const file = await this.cached(name, (out) => this.fromInput(key, (input) => this.media.storyboard(input, out, layout)));
     return { file, etag: `"${name}"` };
   }
 
@@ -96,10 +96,21 @@ export class PreviewService {
     const { video, key, duration } = await this.ready(id);
     const name = `${key}.keyframes.json`;
     const file = await this.cached(name, async (out) => {
-      await writeFile(out, JSON.stringify(await this.media.keyframes(this.pathOf(key))));
+      await writeFile(out, JSON.stringify(await this.fromInput(key, (input) => this.media.keyframes(input))));
     });
     const keyframes = JSON.parse(await readFile(file, 'utf8')) as number[];
     return { videoId: video.id, durationSec: duration, keyframes };
+  }
+
+  private async fromInput<T>(key: string, work: (input: string) => Promise<T>): Promise<T> {
+    const input = await this.inputs.stage(key).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? notFound(`The stored file ${key} of the video is gone.`, 'video_file_missing') : err;
+    });
+    try {
+      return await work(input.path);
+    } finally {
+      input.release();
+    }
   }
 
   private async ready(id: string): Promise<{ video: Video; key: string; duration: number }> {

@@ -1,7 +1,7 @@
 import type { VideoStore } from '../core/ports.js';
 import type { IdempotencyKeyStore } from '../repositories/idempotency-key.repository.js';
 import type { OutboxRepository } from '../repositories/outbox.repository.js';
-import type { FileStorage } from '../storage/file-storage.js';
+import type { Storage } from '../storage/open-storage.js';
 
 export interface RetentionReport {
   videosDeleted: number;
@@ -16,7 +16,7 @@ export interface RetentionReport {
 export interface RetentionOptions {
   videos: VideoStore;
   outbox: OutboxRepository;
-  storage: FileStorage;
+  storage: Pick<Storage, 'blobs' | 'scratch'>;
   /** Absent: expired idempotency keys are left alone. */
   idempotencyKeys?: Pick<IdempotencyKeyStore, 'deleteExpiredBefore'>;
   /** Failed outputs and stray temp files older than this go (RETENTION_HOURS). */
@@ -47,12 +47,12 @@ export class RetentionService {
     let batches = 0;
     for (;;) {
       const batch = await this.o.videos.deleteFailedOutputsBefore(before, this.batchSize);
-      for (const v of batch) if (v.storageKey) await this.o.storage.remove(v.storageKey).catch(() => {});
+      for (const v of batch) if (v.storageKey) await this.o.storage.blobs.remove(v.storageKey).catch(() => {});
       videosDeleted += batch.length;
       batches += 1;
       if (batch.length < this.batchSize) break;
     }
-    const tempFilesDeleted = await this.o.storage.discardTempsOlderThan(before);
+    const tempFilesDeleted = await this.o.storage.scratch.discardTempsOlderThan(before);
     const orphanFilesDeleted = await this.removeOrphans(new Date(now.getTime() - ORPHAN_GRACE_MS));
     const outboxBefore = new Date(now.getTime() - this.o.outboxRetentionHours * 3_600_000);
     let outboxEventsDeleted = 0;
@@ -72,13 +72,13 @@ export class RetentionService {
   }
 
   private async removeOrphans(before: Date): Promise<number> {
-    const keys = await this.o.storage.keysOlderThan(before);
+    const keys = await this.o.storage.blobs.keysOlderThan(before);
     let removed = 0;
     for (let i = 0; i < keys.length; i += this.batchSize) {
       const chunk = keys.slice(i, i + this.batchSize);
       const referenced = await this.o.videos.referencedKeys(chunk);
       for (const key of chunk.filter((k) => !referenced.has(k))) {
-        await this.o.storage.remove(key).catch(() => {});
+        await this.o.storage.blobs.remove(key).catch(() => {});
         removed += 1;
       }
     }

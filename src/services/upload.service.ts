@@ -5,7 +5,7 @@ import { videoEvent } from '../core/events.js';
 import type { UnitOfWork } from '../core/ports.js';
 import { DomainError } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
-import type { FileStorage } from '../storage/file-storage.js';
+import type { Storage } from '../storage/open-storage.js';
 import { toProbedMetadata } from './media-metadata.js';
 
 export type ProbeMedia = (file: string) => Promise<ProbeResult>;
@@ -17,11 +17,11 @@ export interface ReceivedFile {
   id?: string;
 }
 
-/** Turns a file multer has streamed to tmp/ into a probed, stored video — or removes it and says why. */
+/** Turns a file multer has streamed to tmp/ into a probed, stored video — or removes it and says why (probed locally, then put). */
 export class UploadService {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly storage: FileStorage,
+    private readonly storage: Pick<Storage, 'blobs' | 'scratch'>,
     private readonly probe: ProbeMedia,
   ) {}
 
@@ -36,7 +36,7 @@ export class UploadService {
       }
       const id = file.id ?? randomUUID();
       const key = `${id}.${extensionForContainer(result.info.container)}`;
-      await this.storage.moveIntoPlace(file.tempPath, key);
+      await this.storage.blobs.put(file.tempPath, key);
       stored = key;
       const video = await this.uow.run(async ({ videos, outbox }) => {
         const v = await videos.insert({
@@ -54,8 +54,8 @@ export class UploadService {
       stored = undefined;
       return video;
     } finally {
-      await this.storage.discardTemp(file.tempPath);
-      if (stored) await this.storage.remove(stored).catch(() => {});
+      await this.storage.scratch.discardTemp(file.tempPath);
+      if (stored) await this.storage.blobs.remove(stored).catch(() => {});
     }
   }
 }

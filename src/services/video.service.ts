@@ -2,13 +2,13 @@ import { videoEvent } from '../core/events.js';
 import type { UnitOfWork, VideoListFilter } from '../core/ports.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
-import type { FileStorage } from '../storage/file-storage.js';
+import type { BlobStore } from '../core/ports.js';
 
 /** Video queries and deletion. */
 export class VideoService {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly storage: FileStorage,
+    private readonly blobs: BlobStore,
   ) {}
 
   async get(id: string): Promise<Video> {
@@ -34,6 +34,6 @@ export class VideoService {
       if (gone) await outbox.append([videoEvent('video.deleted', gone)]);
       return gone;
     });
-    if (deleted?.storageKey) await this.storage.remove(deleted.storageKey);
+    if (deleted?.storageKey) await this.blobs.remove(deleted.storageKey);
   }
 }

@@ -57,6 +57,8 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     JOB_ATTEMPTS: '2',
     MIN_FREE_BYTES: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Else one would be generated under DATA_DIR (./data of the checkout).
+    LINK_SECRET: randomBytes(24).toString('hex'),
     ...opts.env,
   });
   const logger = createLogger(config.logLevel, 'test');

@@ -17,6 +17,9 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: string[];
   deploy?: { replicas?: number };
+  profiles?: string[];
+  entrypoint?: string[];
+  depends_on?: Record<string, { condition: string }>;
 }
 
 const load = async () => parse(await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -24,7 +27,8 @@ const load = async () => parse(await readFile(path.join(ROOT, 'docker-compose.ym
 describe('docker-compose.yml', () => {
   it('when read, then it has postgres, redis (append-only, noeviction), the API and two worker replicas', async () => {
     const { services } = await load();
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgres', 'redis', 'worker']);
+    const always = Object.entries(services).filter(([, s]) => !s.profiles).map(([name]) => name);
+    expect(always.sort()).toEqual(['api', 'postgres', 'redis', 'worker']);
     expect(services.redis!.command).toEqual(expect.arrayContaining(['--appendonly', 'yes', '--maxmemory-policy', 'noeviction']));
     expect(services.worker!.deploy?.replicas).toBe(2);
     expect(services.api!.command?.join(' ')).toContain('src/server.ts');
@@ -44,13 +48,50 @@ describe('docker-compose.yml', () => {
 
   it('when read, then every variable it sets is one the code reads, and both halves point at the shared PostgreSQL and Redis', async () => {
     const { services } = await load();
-    for (const name of ['api', 'worker']) {
+    for (const name of ['api', 'worker', 'api-s3', 'worker-s3']) {
       const env = services[name]!.environment ?? {};
       for (const key of Object.keys(env)) expect(CONFIG_VARIABLES, `${name}: ${key}`).toContain(key);
       expect(env.DATABASE_URL).toMatch(/^postgres:\/\/.*@postgres:5432\//);
       expect(env.REDIS_URL).toBe('redis://redis:6379');
     }
     expect(services.api!.environment?.DATABASE_URL).toBe(services.worker!.environment?.DATABASE_URL);
+  });
+});
+
+describe('docker-compose.yml, the object-storage profile', () => {
+  it('when read, then MinIO, its bucket, an API and two worker replicas are in the profile, and nothing else is', async () => {
+    const { services } = await load();
+    const inProfile = Object.entries(services).filter(([, s]) => s.profiles?.includes('object-storage')).map(([name]) => name);
+    expect(inProfile.sort()).toEqual(['api-s3', 'minio', 'minio-bucket', 'worker-s3']);
+    expect(services['worker-s3']!.deploy?.replicas).toBe(2);
+    expect(services['api-s3']!.command?.join(' ')).toContain('src/server.ts');
+    expect(services['worker-s3']!.command?.join(' ')).toContain('workers/index.ts');
+  });
+
+  it('when read, then its API and workers mount no volume at all and reach the bucket the profile creates', async () => {
+    const { services } = await load();
+    const bucketMade = /mc mb\b.*\bstore\/([a-z0-9.-]+)/.exec(services['minio-bucket']!.entrypoint!.join(' '))?.[1];
+    expect(bucketMade).toBeDefined();
+    for (const name of ['api-s3', 'worker-s3']) {
+      const s = services[name]!;
+      expect(s.volumes ?? [], name).toEqual([]);
+      const config = loadConfig({ ...s.environment });
+      expect(config.storage.backend, name).toBe('s3');
+      expect(config.storage.s3, name).toMatchObject({ endpoint: 'http://minio:9000', bucket: bucketMade, forcePathStyle: true });
+      expect(s.environment?.S3_ACCESS_KEY_ID, name).toBe(services.minio!.environment?.MINIO_ROOT_USER);
+      expect(s.environment?.S3_SECRET_ACCESS_KEY, name).toBe(services.minio!.environment?.MINIO_ROOT_PASSWORD);
+      expect(s.depends_on?.['minio-bucket']?.condition, name).toBe('service_completed_successfully');
+    }
+  });
+
+  it('when read, then its halves share a schema and a queue of their own, apart from the shared-volume layout', async () => {
+    const { services } = await load();
+    const api = services['api-s3']!.environment!;
+    const worker = services['worker-s3']!.environment!;
+    expect(api.DB_SCHEMA).toBe(worker.DB_SCHEMA);
+    expect(api.QUEUE_NAME).toBe(worker.QUEUE_NAME);
+    expect(loadConfig({ ...api }).dbSchema).not.toBe(loadConfig({ ...services.api!.environment }).dbSchema);
+    expect(loadConfig({ ...api }).queueName).not.toBe(loadConfig({ ...services.api!.environment }).queueName);
   });
 });
 

@@ -99,11 +99,19 @@ describe('the OpenAPI document', () => {
       } else {
         expect(op.security, `${method} ${path}`).toEqual([]);
         expect(op.responses['401'], `${method} ${path} documents no 401`).toBeUndefined();
-        expect(res.status, `${method} ${path}`).toBe(200);
+        // A signed link is its own credential: without one it is refused, never asked for the key.
+        expect(res.status, `${method} ${path}`).toBe(path.startsWith('/api/signed/') ? 403 : 200);
       }
     }
     const publicPaths = documentedOperations(doc).filter(([, , op]) => op.security?.length === 0).map(([m, p]) => `${m} ${p}`);
-    expect(publicPaths.sort()).toEqual(['get /api/openapi.json', 'get /healthz', 'get /metrics', 'get /readyz']);
+    expect(publicPaths.sort()).toEqual([
+      'get /api/openapi.json',
+      'get /api/signed/videos/{id}/download',
+      'get /healthz',
+      'get /metrics',
+      'get /readyz',
+      'head /api/signed/videos/{id}/download',
+    ]);
   });
 
   it('when API_KEY is not set, then no route declares a security requirement or a 401', async () => {

@@ -29,6 +29,10 @@ const EnvSchema = z.object({
   WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   WEBHOOK_RETRY_BASE_MS: positiveInt.default(5_000),
   WEBHOOK_MAX_AGE_HOURS: z.coerce.number().positive().default(24),
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+  IMPORT_TIMEOUT_MS: positiveInt.default(600_000),
+  IMPORT_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  IMPORT_ATTEMPTS: positiveInt.default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -58,6 +62,9 @@ export type Config = Readonly<{
   jobLeaseMs: number;
   outboxRetentionHours: number;
   webhooks: { allowPrivate: boolean; timeoutMs: number; retryBaseMs: number; maxAgeMs: number };
+  /** Resumable uploads not finished within this long are removed (UPLOAD_EXPIRY_HOURS). */
+  uploadExpiryMs: number;
+  imports: { timeoutMs: number; allowPrivate: boolean; attempts: number };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -97,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       maxAgeMs: e.WEBHOOK_MAX_AGE_HOURS * 3_600_000,
     },
+    uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
+    imports: { timeoutMs: e.IMPORT_TIMEOUT_MS, allowPrivate: e.IMPORT_ALLOW_PRIVATE === 'true', attempts: e.IMPORT_ATTEMPTS },
     logLevel: e.LOG_LEVEL,
   });
 }

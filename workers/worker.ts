@@ -10,6 +10,8 @@ import { JobRunner } from './job-runner.js';
 import { Reconciler } from './reconciler.js';
 import { startWebhookWorker } from './webhook-worker.js';
 import { webhookQueueName } from '../src/queue/webhook-queue.js';
+import { importQueueName } from '../src/queue/import-queue.js';
+import { startImportWorker } from './import-worker.js';
 
 const RETENTION_INTERVAL_MS = 3_600_000;
 // Past the lease's end, so the next delivery finds it lapsed.
@@ -50,6 +52,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
   });
   const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, infra.dispatcher, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
   const webhookWorker = startWebhookWorker(webhookQueueName(config.queueName), redisUrl, infra.dispatcher, logger);
+  const importWorker = startImportWorker(importQueueName(config.queueName), redisUrl, infra.imports, logger);
   const shutdown = new AbortController();
   const workerName = `${os.hostname()}:${process.pid}`;
   const connection = createRedis(redisUrl, 'worker');
@@ -109,7 +112,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
       const closing = worker.close();
       const timer = setTimeout(() => shutdown.abort(), graceMs);
       timer.unref();
-      await Promise.all([closing, webhookWorker.close()]);
+      await Promise.all([closing, webhookWorker.close(), importWorker.close(graceMs)]);
       clearTimeout(timer);
       connection.disconnect();
     },

@@ -11,6 +11,7 @@ import { ProblemSchema } from './schemas.js';
 import { sessionRoutes } from './session.routes.js';
 import { serviceRoutes } from './service.routes.js';
 import { videoRoutes } from './videos.routes.js';
+import { uploadRoutes } from './uploads.routes.js';
 import { webhookRoutes } from './webhooks.routes.js';
 
 type Json = Record<string, unknown>;
@@ -43,7 +44,7 @@ export const COMMON_ERROR_CODES: readonly ErrorCode[] = [
 ];
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, uploadRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */

@@ -143,13 +143,15 @@ export function tusServer(resumable: ResumableUploadService, maxUploadBytes: num
 }
 
 export function uploadsRouter(d: UploadRouteDeps): Router {
-  const tus = tusServer(d.resumable, d.maxUploadBytes);
-  const handle: RequestHandler = (req, res) => relay(tus, req, res);
+  // Made on the first request: building the app touches no service.
+  let server: TusServer | undefined;
+  const tus = () => (server ??= tusServer(d.resumable, d.maxUploadBytes));
+  const handle: RequestHandler = (req, res) => relay(tus(), req, res);
   return routerFrom(uploadRoutes, {
     discover: handle,
     create: [d.freeSpace.create, handle],
     state: async (req, res) => {
-      if (req.method === 'HEAD') return relay(tus, req, res);
+      if (req.method === 'HEAD') return relay(tus(), req, res);
       const id = IdParam.safeParse(req.params.id);
       if (!id.success) throw notFound(`Upload ${JSON.stringify(req.params.id)} does not exist.`, 'upload_not_found');
       res.json(await d.resumable.state(id.data.toLowerCase()));

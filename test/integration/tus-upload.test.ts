@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -207,7 +207,7 @@ describe('resumable uploads (tus)', () => {
       .set('Upload-Metadata', `filename ${Buffer.from('half.mp4').toString('base64')}`);
     expect(created.status).toBe(201);
     expect(created.headers['upload-expires']).toBeTruthy();
-    const url: string = created.headers.location;
+    const url = String(created.headers.location);
     const patched = await h.api.patch(url).set('Tus-Resumable', '1.0.0').set('Upload-Offset', '0').set('Content-Type', 'application/offset+octet-stream').send(Buffer.alloc(400, 7));
     expect(patched.status).toBe(204);
     expect(patched.headers['upload-offset']).toBe('400');
@@ -223,5 +223,20 @@ describe('resumable uploads (tus)', () => {
     expect((await h.api.head(url).set('Tus-Resumable', '1.0.0')).status).toBe(404);
     expect(await filesIn(resumableDir())).toEqual([]);
     for (const done of finishedBefore) expect((await h.api.get(`/api/uploads/${done}`)).status).toBe(200);
+  });
+
+  it('when the studio page loads, then tus-js-client comes from this origin through the import map, as an ES module with Upload', async () => {
+    const page = await h.api.get('/');
+    const map = JSON.parse(/<script type="importmap">(.*?)<\/script>/s.exec(page.text)![1]!) as { imports: Record<string, string> };
+    const url = map.imports['tus-js-client'];
+    expect(url).toMatch(/^\/studio\/[0-9a-f]{12}\/vendor\/tus\.mjs$/);
+    const served = await h.api.get(url!);
+    expect(served.status).toBe(200);
+    expect(served.headers['content-type']).toMatch(/^text\/javascript/);
+    const copy = path.join(media, 'tus-from-studio.mjs');
+    await writeFile(copy, served.text);
+    const mod = (await import(copy)) as { Upload?: unknown; isSupported?: unknown };
+    expect(typeof mod.Upload).toBe('function');
+    expect(mod.isSupported).toBeDefined();
   });
 });

@@ -50,7 +50,12 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     timeLimitFactor: opts.timeLimitFactor,
     timeLimitFloorMs: opts.timeLimitFloorMs,
   });
-  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, infra.dispatcher, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
+  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, infra.dispatcher, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs, {
+    videos: infra.uow.read.videos,
+    queue: infra.importQueue,
+    // Re-adding an import its queue still holds adds nothing; waiting this long only spares needless calls.
+    staleAfterMs: config.imports.timeoutMs * 2 + 60_000,
+  });
   const webhookWorker = startWebhookWorker(webhookQueueName(config.queueName), redisUrl, infra.dispatcher, logger);
   const importWorker = startImportWorker(importQueueName(config.queueName), redisUrl, infra.imports, logger);
   const shutdown = new AbortController();

@@ -115,6 +115,8 @@ export interface VideoStore {
   markFailed(id: string, from: readonly VideoStatus[], failure: { code: string; message: string }): Promise<Video | undefined>;
   delete(id: string): Promise<Video | undefined>;
   deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]>;
+  /** Imports still processing, last changed before `before` (their queue entry may be lost), oldest first. */
+  findStalledImports(before: Date, limit: number): Promise<Video[]>;
   /** Which of `keys` a video record holds. */
   referencedKeys(keys: readonly string[]): Promise<Set<string>>;
 }

@@ -95,6 +95,12 @@ export class VideoRepository implements VideoStore {
       RETURNING *`;
   }
 
+  async findStalledImports(before: Date, limit: number): Promise<Video[]> {
+    return this.sql<Video[]>`
+      SELECT * FROM videos WHERE status = 'processing' AND source_url IS NOT NULL AND updated_at < ${before}
+      ORDER BY updated_at LIMIT ${limit}`;
+  }
+
   async referencedKeys(keys: readonly string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
     const rows = await this.sql<{ storageKey: string }[]>`

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ImportLifecycle } from '../core/imports.js';
 import { DomainError, validation } from '../domain/errors.js';
@@ -62,7 +63,8 @@ export class UrlImportService {
         if (err instanceof DomainError && err.code === 'unsupported_media') throw new ImportFailure('unsupported_media', err.message.replace('The uploaded file', 'The fetched file'));
         throw err;
       });
-      const key = `${a.videoId}.${a.attempt}.${probed.extension}`;
+      // Unique per execution: a redelivered attempt running beside a stalled one never shares (or removes) its file.
+      const key = `${a.videoId}.${a.attempt}.${randomUUID().slice(0, 8)}.${probed.extension}`;
       const done = await this.uploads.publish(temp, key, () => this.imports.complete(a.videoId, key, probed.metadata));
       return done ? 'ready' : 'skipped';
     } catch (err) {

@@ -303,6 +303,9 @@ class MemoryVideoStore implements VideoStore {
     this.rows.set(id, next);
     return next;
   }
+  async findStalledImports(before: Date, limit: number) {
+    return [...this.rows.values()].filter((v) => v.status === 'processing' && v.sourceUrl && v.updatedAt < before).slice(0, limit);
+  }
   async markFailed(id: string, from: readonly VideoStatus[], failure: { code: string; message: string }) {
     const v = this.rows.get(id);
     if (!v || !from.includes(v.status)) return undefined;

@@ -192,4 +192,25 @@ describe('import from a URL', () => {
     expect(done).toMatchObject({ status: 'failed', errorCode: 'source_redirect_refused' });
     expect(done.error).toContain('file:');
   });
+
+  it('when the queue lost an import (never handed over), then the reconciler puts it back and it becomes ready', async () => {
+    await h.infra.relay.stop();
+    let id: string;
+    try {
+      id = (await importUrl(h, `${base}/clip.mp4`, 'lost.mp4')).id;
+      await h.infra.sql`UPDATE videos SET updated_at = now() - interval '1 day' WHERE id = ${id}`;
+      expect((await h.api.get(`/api/videos/${id}`)).body.status).toBe('processing');
+      await h.worker!.reconciler.reconcileOnce();
+      const done = await settled(h, id);
+      expect(done).toMatchObject({ status: 'ready', originalName: 'lost.mp4' });
+    } finally {
+      h.infra.relay.start();
+    }
+    // The late hand-off of the same import changes nothing.
+    await until('the import event handed over', 10_000, async () => {
+      const [row] = await h.infra.sql<{ dispatchedAt: Date | null }[]>`SELECT dispatched_at FROM outbox WHERE subject_id = ${id} AND type = 'video.import_requested'`;
+      return row?.dispatchedAt ?? undefined;
+    });
+    expect(await eventTypes(h, id)).toEqual(['video.created', 'video.import_requested', 'video.ready']);
+  });
 });

@@ -239,4 +239,21 @@ describe('resumable uploads (tus)', () => {
     expect(typeof mod.Upload).toBe('function');
     expect(mod.isSupported).toBeDefined();
   });
+
+  it('when API_KEY is set, then tus needs the key; when the volume lacks MIN_FREE_BYTES, then creation is 507 and nothing is created', async () => {
+    const guarded = await startHarness({ worker: false, env: { API_KEY: 'k3y', MIN_FREE_BYTES: String(2 ** 50) } });
+    try {
+      const create = () => guarded.api.post('/api/uploads').set('Tus-Resumable', '1.0.0').set('Upload-Length', '1000');
+      const anonymous = await create();
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.code).toBe('unauthorized');
+      const refused = await create().set('Authorization', 'Bearer k3y');
+      expect(refused.status).toBe(507);
+      expect(refused.body).toMatchObject({ code: 'insufficient_storage', retryable: true });
+      expect(await filesIn(path.join(guarded.storageDir, 'resumable'))).toEqual([]);
+      expect((await guarded.infra.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM resumable_uploads`)[0]!.n).toBe(0);
+    } finally {
+      await guarded.close();
+    }
+  });
 });

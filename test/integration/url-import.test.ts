@@ -9,6 +9,7 @@ import { startHarness, type Harness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
 import { until } from '../helpers/poll.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
+import { fetchToFile } from '../../src/imports/url-fetcher.js';
 
 type Json = Record<string, any>;
 
@@ -33,6 +34,11 @@ function startOrigin(): Promise<void> {
     if (url.startsWith('/hop/')) {
       const n = Number(url.slice(5));
       return void res.writeHead(302, { location: n > 0 ? `/hop/${n - 1}` : '/clip.mp4' }).end();
+    }
+    if (url === '/chunked.mp4') {
+      res.writeHead(200, { 'content-type': 'video/mp4' });
+      res.write(clip.subarray(0, 512));
+      return void res.end(clip.subarray(512));
     }
     if (url === '/notes.txt') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('just some notes, not a video\n'.repeat(50));
     if (url === '/slow.mp4') {
@@ -212,5 +218,15 @@ describe('import from a URL', () => {
       return row?.dispatchedAt ?? undefined;
     });
     expect(await eventTypes(h, id)).toEqual(['video.created', 'video.import_requested', 'video.ready']);
+  });
+
+  it('when the file is larger than the limit, announced or not, then the download stops with source_too_large', async () => {
+    for (const url of [`${base}/clip.mp4`, `${base}/chunked.mp4`]) {
+      const failure = await fetchToFile(url, path.join(media, `big-${hits[url] ?? 0}`), { maxBytes: 1000, timeoutMs: 5_000, allowPrivate: true }).catch((e: unknown) => e);
+      expect(failure, url).toMatchObject({ code: 'source_too_large', retryable: false });
+    }
+    const fits = await fetchToFile(`${base}/chunked.mp4`, path.join(media, 'fits.mp4'), { maxBytes: clip.length, timeoutMs: 5_000, allowPrivate: true });
+    expect(fits.bytes).toBe(clip.length);
+    expect(sha(await readFile(path.join(media, 'fits.mp4')))).toBe(sha(clip));
   });
 });

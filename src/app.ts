@@ -20,6 +20,9 @@ import { idempotency } from './http/idempotency.middleware.js';
 import { freeSpaceGuard, uploadMiddleware } from './http/upload.middleware.js';
 import type { IdempotencyKeyStore } from './repositories/idempotency-key.repository.js';
 import { videosRouter } from './http/videos.routes.js';
+import { uploadsRouter } from './http/uploads.routes.js';
+import type { ResumableUploadService } from './services/resumable-upload.service.js';
+import type { UrlImportService } from './services/url-import.service.js';
 import { webhooksRouter } from './http/webhooks.routes.js';
 import { callbacksRouter } from './http/callbacks.routes.js';
 import type { CommandService } from './services/command.service.js';
@@ -41,6 +44,8 @@ export interface AppDeps {
   tmpDir: string;
   videos: VideoService;
   uploads: UploadService;
+  resumable: ResumableUploadService;
+  imports: UrlImportService;
   commands: CommandService;
   downloads: DownloadService;
   /** `redirect` (S3_DOWNLOADS): downloads are 302s to presigned URLs of the store. */
@@ -82,11 +87,23 @@ export function buildApp(d: AppDeps): Express {
 
   const api = express.Router();
   api.use(apiKeyAuth(d.apiKey));
+  // Before the JSON parser: tus bodies are the upload's bytes.
+  api.use(
+    uploadsRouter({
+      resumable: d.resumable,
+      maxUploadBytes: d.maxUploadBytes,
+      freeSpace: {
+        create: freeSpaceGuard(d.tmpDir, d.minFreeBytes, (req) => Number(req.get('upload-length') ?? 0) + Number(req.get('content-length') ?? 0) || 0),
+        append: freeSpaceGuard(d.tmpDir, d.minFreeBytes),
+      },
+    }),
+  );
   api.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
   api.use(
     videosRouter({
       videos: d.videos,
       uploads: d.uploads,
+      imports: d.imports,
       commands: d.commands,
       downloads: d.downloads,
       downloadMode: d.downloadMode,

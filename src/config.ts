@@ -45,6 +45,10 @@ const EnvSchema = z.object({
   S3_DOWNLOADS: z.enum(['proxy', 'redirect']).default('proxy'),
   SCRATCH_MAX_BYTES: positiveInt.default(10_737_418_240),
   LINK_SECRET: z.string().min(16).optional(),
+  UPLOAD_EXPIRY_HOURS: z.coerce.number().positive().default(24),
+  IMPORT_TIMEOUT_MS: positiveInt.default(600_000),
+  IMPORT_ALLOW_PRIVATE: z.enum(['true', 'false']).default('false'),
+  IMPORT_ATTEMPTS: positiveInt.default(3),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +82,9 @@ export type Config = Readonly<{
   storage: { backend: 'fs' | 's3'; s3: S3Settings | undefined; downloads: 'proxy' | 'redirect'; scratchMaxBytes: number };
   /** Signs download links; unset: one generated under DATA_DIR. */
   linkSecret: string | undefined;
+  /** Resumable uploads not finished within this long are removed (UPLOAD_EXPIRY_HOURS). */
+  uploadExpiryMs: number;
+  imports: { timeoutMs: number; allowPrivate: boolean; attempts: number };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
 }>;
 
@@ -140,6 +147,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       scratchMaxBytes: e.SCRATCH_MAX_BYTES,
     },
     linkSecret: e.LINK_SECRET,
+    uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
+    imports: { timeoutMs: e.IMPORT_TIMEOUT_MS, allowPrivate: e.IMPORT_ALLOW_PRIVATE === 'true', attempts: e.IMPORT_ATTEMPTS },
     logLevel: e.LOG_LEVEL,
   });
 }

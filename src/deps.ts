@@ -36,6 +36,12 @@ import { SignedLinkService } from './services/signed-link.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
+import { FileStore } from '@tus/file-store';
+import { ImportLifecycle } from './core/imports.js';
+import { ImportQueue, importQueueName } from './queue/import-queue.js';
+import { ResumableUploadRepository } from './repositories/resumable-upload.repository.js';
+import { ResumableUploadService } from './services/resumable-upload.service.js';
+import { UrlImportService } from './services/url-import.service.js';
 
 /** The backing connections every process (API or worker) opens. */
 export interface Infrastructure {
@@ -51,6 +57,12 @@ export interface Infrastructure {
   webhookQueue: WebhookQueue;
   webhooks: WebhookRepository;
   dispatcher: WebhookDispatcher;
+  /** Every way a file becomes a video: probe, publish, record. */
+  uploads: UploadService;
+  resumable: ResumableUploadService;
+  importQueue: ImportQueue;
+  /** Imports from a URL: recorded by the API, run by workers. */
+  imports: UrlImportService;
   close(): Promise<void>;
 }
 
@@ -75,8 +87,21 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const webhooks = new WebhookRepository(sql);
   const callbackSecret = config.webhooks.secret ?? (await keptSecret(path.join(config.dataDir, 'webhook-secret'), generateSecret));
   const dispatcher = new WebhookDispatcher(webhooks, webhookQueue, logger, { ...config.webhooks, callbackSecret });
-  const relay = new OutboxRelay(outbox, queue, logger, {}, dispatcher);
+  const importQueue = new ImportQueue(importQueueName(config.queueName), producerRedis, { attempts: config.imports.attempts });
+  const relay = new OutboxRelay(outbox, queue, logger, {}, dispatcher, importQueue);
   relay.start();
+  const uploads = new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }));
+  // Beside videos/ (same volume, so a finished upload is renamed into place), outside tmp/ (whose files retention judges by age alone).
+  const tusStore = new FileStore({ directory: path.join(storage.scratch.root, 'resumable'), expirationPeriodInMilliseconds: config.uploadExpiryMs });
+  const resumable = new ResumableUploadService(new ResumableUploadRepository(sql), tusStore, uploads, {
+    expiryMs: config.uploadExpiryMs,
+    finishedRetentionMs: config.retentionHours * 3_600_000,
+  }, logger);
+  const imports = new UrlImportService(new ImportLifecycle(uow), uploads, storage.scratch, {
+    maxBytes: config.maxUploadBytes,
+    timeoutMs: config.imports.timeoutMs,
+    allowPrivate: config.imports.allowPrivate,
+  }, logger);
   return {
     sql,
     storage,
@@ -89,9 +114,14 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
     webhookQueue,
     webhooks,
     dispatcher,
+    uploads,
+    resumable,
+    importQueue,
+    imports,
     async close() {
       await relay.stop();
       await queue.close().catch(() => {});
+      await importQueue.close().catch(() => {});
       await webhookQueue.close().catch(() => {});
       producerRedis.disconnect();
       await sql.end({ timeout: 5 });
@@ -107,6 +137,7 @@ export function retentionOf(config: Config, infra: Infrastructure): RetentionSer
     outbox: infra.outbox,
     storage: infra.storage,
     idempotencyKeys: infra.idempotencyKeys,
+    expireUploads: (now) => infra.resumable.expire(now),
     retentionHours: config.retentionHours,
     outboxRetentionHours: config.outboxRetentionHours,
   });
@@ -140,7 +171,9 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     minFreeBytes: config.minFreeBytes,
     tmpDir: storage.scratch.tmpDir,
     videos: new VideoService(uow, storage.blobs),
-    uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath })),
+    uploads: infra.uploads,
+    resumable: infra.resumable,
+    imports: infra.imports,
     commands: new CommandService(lifecycle, config.webhooks.allowPrivate),
     downloads,
     // Presigned URLs exist only where the store has them (s3); the fs store always proxies.

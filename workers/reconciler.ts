@@ -1,18 +1,27 @@
 import type { Logger } from 'pino';
 import type { JobLifecycle } from '../src/core/lifecycle.js';
-import type { JobStore } from '../src/core/ports.js';
+import type { JobStore, VideoStore } from '../src/core/ports.js';
+import type { ImportQueue } from '../src/queue/import-queue.js';
 import { Poller } from '../src/outbox/poller.js';
 import type { JobQueue } from '../src/queue/job-queue.js';
 import type { WebhookDispatcher } from '../src/webhooks/dispatcher.js';
 
 const BATCH = 500;
 
+/** What the reconciler needs to put imports Redis lost back in their queue. */
+export interface ImportReconcile {
+  videos: Pick<VideoStore, 'findStalledImports'>;
+  queue: Pick<ImportQueue, 'add'>;
+  /** An import unchanged this long may have lost its queue entry (re-adding one still queued adds nothing). */
+  staleAfterMs: number;
+}
+
 /**
  * PostgreSQL is the truth, Redis only transport. The relay delivers what the outbox holds; this
  * repairs what Redis lost: queued jobs free to run and running jobs whose worker is gone go back
  * in the queue (job ids are deterministic, so one the queue still holds is not added twice), and
- * queued jobs whose dependency failed or was cancelled fail, and overdue webhook deliveries go back
- * in their queue. Runs at worker start, then periodically.
+ * queued jobs whose dependency failed or was cancelled fail, overdue webhook deliveries and imports
+ * still processing go back in their queues. Runs at worker start, then periodically.
  */
 export class Reconciler {
   private readonly poller: Poller;
@@ -24,6 +33,7 @@ export class Reconciler {
     private readonly webhooks: Pick<WebhookDispatcher, 'requeueOverdue'>,
     private readonly logger: Logger,
     intervalMs: number,
+    private readonly imports?: ImportReconcile,
   ) {
     this.poller = new Poller(() => this.reconcileOnce(), intervalMs, (err) =>
       this.logger.warn({ err: (err as Error).message }, 'reconcile failed; will try again'),
@@ -43,6 +53,10 @@ export class Reconciler {
     }
     while ((await this.lifecycle.failBlocked(BATCH)) === BATCH);
     while ((await this.webhooks.requeueOverdue(BATCH)) === BATCH);
+    if (this.imports) {
+      const stalled = await this.imports.videos.findStalledImports(new Date(Date.now() - this.imports.staleAfterMs), BATCH);
+      await this.imports.queue.add(stalled.map((v) => v.id));
+    }
     return handed;
   }
 

@@ -10,6 +10,8 @@ import { JobRunner } from './job-runner.js';
 import { Reconciler } from './reconciler.js';
 import { startWebhookWorker } from './webhook-worker.js';
 import { webhookQueueName } from '../src/queue/webhook-queue.js';
+import { importQueueName } from '../src/queue/import-queue.js';
+import { startImportWorker } from './import-worker.js';
 
 const RETENTION_INTERVAL_MS = 3_600_000;
 // Past the lease's end, so the next delivery finds it lapsed.
@@ -48,8 +50,14 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     timeLimitFactor: opts.timeLimitFactor,
     timeLimitFloorMs: opts.timeLimitFloorMs,
   });
-  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, infra.dispatcher, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs);
+  const reconciler = new Reconciler(infra.uow.read.jobs, infra.lifecycle, infra.queue, infra.dispatcher, logger, opts.reconcileIntervalMs ?? config.reconcileIntervalMs, {
+    videos: infra.uow.read.videos,
+    queue: infra.importQueue,
+    // Re-adding an import its queue still holds adds nothing; waiting this long only spares needless calls.
+    staleAfterMs: config.imports.timeoutMs * 2 + 60_000,
+  });
   const webhookWorker = startWebhookWorker(webhookQueueName(config.queueName), redisUrl, infra.dispatcher, logger);
+  const importWorker = startImportWorker(importQueueName(config.queueName), redisUrl, infra.imports, logger);
   const shutdown = new AbortController();
   const workerName = `${os.hostname()}:${process.pid}`;
   const connection = createRedis(redisUrl, 'worker');
@@ -109,7 +117,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
       const closing = worker.close();
       const timer = setTimeout(() => shutdown.abort(), graceMs);
       timer.unref();
-      await Promise.all([closing, webhookWorker.close()]);
+      await Promise.all([closing, webhookWorker.close(), importWorker.close(graceMs)]);
       clearTimeout(timer);
       connection.disconnect();
     },

@@ -7,8 +7,8 @@ import type { EventType, NewEvent } from './ports.js';
 type JobEventType = Extract<EventType, `job.${string}`>;
 type VideoEventType = Extract<EventType, `video.${string}`>;
 
-// The relay hands these over: a runnable job to the queue, the rest to webhook endpoints.
-const dispatched = (type: EventType) => type === 'job.runnable' || isWebhookEventType(type);
+// The relay hands these over: a runnable job to the queue, an import to the import queue, the rest to webhook endpoints.
+const dispatched = (type: EventType) => type === 'job.runnable' || type === 'video.import_requested' || isWebhookEventType(type);
 
 /** The event announcing a job change; its payload is the Job as the API returns it. */
 export function jobEvent(type: JobEventType, job: Job): NewEvent {

@@ -91,6 +91,7 @@ export interface NewVideo {
   sourceJobId: string | null;
   metadata: ProbedMetadata | null;
   clientMetadata?: ClientMetadata | null;
+  sourceUrl?: string | null;
 }
 
 export interface VideoListFilter {
@@ -110,8 +111,12 @@ export interface VideoStore {
   lockById(id: string): Promise<Video | undefined>;
   setStatus(ids: readonly string[], from: readonly VideoStatus[], to: VideoStatus): Promise<Video[]>;
   markReady(id: string, storageKey: string, m: ProbedMetadata): Promise<Video | undefined>;
+  /** Guarded: a video in one of `from` becomes failed, saying why. */
+  markFailed(id: string, from: readonly VideoStatus[], failure: { code: string; message: string }): Promise<Video | undefined>;
   delete(id: string): Promise<Video | undefined>;
   deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]>;
+  /** Imports still processing, last changed before `before` (their queue entry may be lost), oldest first. */
+  findStalledImports(before: Date, limit: number): Promise<Video[]>;
   /** Which of `keys` a video record holds. */
   referencedKeys(keys: readonly string[]): Promise<Set<string>>;
 }
@@ -132,6 +137,8 @@ export const EVENT_TYPES = [
   'video.deleted',
   // Internal: a job became runnable; the relay hands it to the queue.
   'job.runnable',
+  // Internal: an import from a URL was asked for; the relay hands it to the import queue.
+  'video.import_requested',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -5,6 +5,8 @@ export type DomainErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'gone'
+  | 'precondition_failed'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'range_not_satisfiable'
@@ -32,6 +34,7 @@ export const ERROR_CODES = {
   invalid_query: { kind: 'bad_request', retryable: false, description: 'A query parameter is malformed.' },
   invalid_multipart: { kind: 'bad_request', retryable: false, description: 'The multipart body is broken.' },
   file_missing: { kind: 'bad_request', retryable: false, description: 'No `file` field in the upload.' },
+  invalid_tus_request: { kind: 'bad_request', retryable: false, description: 'A tus request the server cannot take: a missing or malformed tus header, or an extension it does not offer.' },
   invalid_idempotency_key: { kind: 'bad_request', retryable: false, description: 'The Idempotency-Key header is empty or longer than 255 characters.' },
   // 401
   unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token.' },
@@ -47,6 +50,7 @@ export const ERROR_CODES = {
   job_not_found: { kind: 'not_found', retryable: false, description: 'The job does not exist (detail names the id).' },
   webhook_not_found: { kind: 'not_found', retryable: false, description: 'The webhook endpoint does not exist.' },
   delivery_not_found: { kind: 'not_found', retryable: false, description: 'The webhook delivery does not exist.' },
+  upload_not_found: { kind: 'not_found', retryable: false, description: 'The resumable upload does not exist (never created, terminated, finished, or expired and removed).' },
   video_file_missing: { kind: 'not_found', retryable: false, description: "The video's file is gone." },
   // 409
   conflict: { kind: 'conflict', retryable: false, description: 'The resource is not in a state that allows this.' },
@@ -56,7 +60,12 @@ export const ERROR_CODES = {
   job_not_pending: { kind: 'conflict', retryable: false, description: 'A named job is not pending.' },
   job_finished: { kind: 'conflict', retryable: false, description: 'The job is already finished.' },
   job_not_failed: { kind: 'conflict', retryable: false, description: 'Only a failed job can be retried.' },
+  upload_offset_mismatch: { kind: 'conflict', retryable: false, description: 'Upload-Offset is not the offset the server has; ask with HEAD and resume from there.' },
   idempotency_key_in_flight: { kind: 'conflict', retryable: true, description: 'A request with this Idempotency-Key is still being processed; retry after Retry-After.' },
+  // 410
+  upload_expired: { kind: 'gone', retryable: false, description: 'The resumable upload expired unfinished (UPLOAD_EXPIRY_HOURS).' },
+  // 412
+  tus_resumable_required: { kind: 'precondition_failed', retryable: false, description: 'A tus request without `Tus-Resumable: 1.0.0`.' },
   // 413
   payload_too_large: { kind: 'payload_too_large', retryable: false, description: 'The body is too large.' },
   body_too_large: { kind: 'payload_too_large', retryable: false, description: 'The JSON body is larger than 64 kB.' },
@@ -71,6 +80,7 @@ export const ERROR_CODES = {
   trim_range_empty: { kind: 'validation', retryable: false, description: 'end is not after start, or the range holds no frame of the input.' },
   trim_end_beyond_duration: { kind: 'validation', retryable: false, description: 'end is beyond the duration of the input.' },
   webhook_url_refused: { kind: 'validation', retryable: false, description: 'The webhook URL is not http(s), or points at a private or loopback address (WEBHOOK_ALLOW_PRIVATE is not set).' },
+  import_url_refused: { kind: 'validation', retryable: false, description: 'The import URL is not an absolute http(s) URL, carries credentials, or its host is a private, loopback or link-local address (IMPORT_ALLOW_PRIVATE is not set).' },
   metadata_too_large: { kind: 'validation', retryable: false, description: '`metadata` is larger than 4 kB serialized.' },
   idempotency_key_reused: { kind: 'validation', retryable: false, description: 'The Idempotency-Key was used with a different request (method, path or body) in the last 24 h.' },
   // 5xx
@@ -90,6 +100,8 @@ export const DEFAULT_CODE_OF: Record<DomainErrorKind, ErrorCode> = {
   forbidden: 'forbidden',
   not_found: 'not_found',
   conflict: 'conflict',
+  gone: 'upload_expired',
+  precondition_failed: 'tus_resumable_required',
   payload_too_large: 'payload_too_large',
   unsupported_media_type: 'unsupported_media',
   range_not_satisfiable: 'range_not_satisfiable',

@@ -19,6 +19,9 @@ export function toVideoResource(v: Video) {
     sourceJobId: v.sourceJobId,
     downloadUrl: v.status === 'ready' ? `/api/videos/${v.id}/download` : null,
     metadata: v.clientMetadata ?? {},
+    source: v.sourceUrl ? { url: v.sourceUrl } : null,
+    error: v.error ?? null,
+    errorCode: v.errorCode ?? null,
     createdAt: v.createdAt.toISOString(),
     updatedAt: v.updatedAt.toISOString(),
   };

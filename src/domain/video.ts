@@ -26,6 +26,11 @@ export interface Video {
   sourceJobId: string | null;
   /** The client metadata of the command that produces it (null: none, and for uploads). */
   clientMetadata: ClientMetadata | null;
+  /** Where an imported video is fetched from (null: not an import). */
+  sourceUrl?: string | null;
+  /** Why the video failed, when it failed on its own (an import); a failed output's reason is on its job. */
+  error?: string | null;
+  errorCode?: string | null;
   eventSeq: number;
   createdAt: Date;
   updatedAt: Date;

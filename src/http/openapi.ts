@@ -12,6 +12,7 @@ import { ProblemSchema } from './schemas.js';
 import { sessionRoutes } from './session.routes.js';
 import { serviceRoutes } from './service.routes.js';
 import { videoRoutes } from './videos.routes.js';
+import { uploadRoutes } from './uploads.routes.js';
 import { webhookRoutes } from './webhooks.routes.js';
 import { callbackRoutes } from './callbacks.routes.js';
 import { WEBHOOK_HEADERS, WebhookEventSchema } from './webhook-events.schema.js';
@@ -46,7 +47,7 @@ export const COMMON_ERROR_CODES: readonly ErrorCode[] = [
 ];
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, linkRoutes, signedDownloadRoutes, previewRoutes, jobRoutes, webhookRoutes, callbackRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, uploadRoutes, linkRoutes, signedDownloadRoutes, previewRoutes, jobRoutes, webhookRoutes, callbackRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */

@@ -10,7 +10,7 @@ import { statusOfCode } from './error-handler.js';
  * handlers validate with.
  */
 
-export type Method = 'get' | 'post' | 'patch' | 'delete';
+export type Method = 'get' | 'post' | 'patch' | 'delete' | 'options';
 
 /** Who may call a route, as the app applies it: `apiKey` routes sit behind apiKeyAuth in app.ts. */
 export type Access = 'public' | 'apiKey';

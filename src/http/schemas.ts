@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { JOB_ERROR_CODE_NAMES, JOB_STATUSES, JOB_TYPES, TRIM_MODES } from '../domain/job.js';
+import { IMPORT_ERROR_CODES } from '../domain/import.js';
 import { VIDEO_KINDS, VIDEO_STATUSES } from '../domain/video.js';
 
 /** One schema per request; the same objects validate requests and generate the OpenAPI document. */
@@ -70,6 +71,13 @@ export const IdParam = z.uuid();
 export const VideoIdParams = z.object({ id: IdParam.describe('Video id') });
 export const JobIdParams = z.object({ id: IdParam.describe('Job id') });
 
+export const ImportBody = z
+  .strictObject({
+    url: z.string().min(1).max(2048).describe('An absolute http or https URL of the video file.'),
+    name: z.string().min(1).max(255).optional().describe('The video\'s originalName (default: the last segment of the URL path).'),
+  })
+  .describe('An import from a URL.');
+
 /** The multipart form of an upload. Multer reads it, so this schema only documents it. */
 export const UploadForm = z.object({ file: z.file().describe('The video file.') });
 
@@ -92,6 +100,9 @@ export const VideoSchema = z
     sourceJobId: z.uuid().nullable(),
     downloadUrl: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()).describe('The `metadata` of the command that produces it; `{}` for uploads and commands without.'),
+    source: z.object({ url: z.string() }).nullable().describe('Where an imported video is fetched from (POST /api/videos/import); null otherwise.'),
+    error: z.string().nullable().describe('Why an import failed; null otherwise (a failed output says why on its job).'),
+    errorCode: z.enum(IMPORT_ERROR_CODES).nullable().describe('The stable code of `error`.'),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })

@@ -7,7 +7,7 @@ import type { RequestHandler } from 'express';
 /**
  * The studio page: `/` is web/index.html, and every module and stylesheet is under
  * `/studio/<version>/…`, where the version is a hash of all the served files, so they can be cached
- * for a year and a new release is a new URL. Preact and htm come from node_modules through the
+ * for a year and a new release is a new URL. Preact, htm and tus-js-client come from node_modules through the
  * page's import map: no bundler, nothing from another origin. A plain middleware, not a route: the
  * page is not part of the API and its document.
  */
@@ -20,6 +20,23 @@ const VENDOR: Record<string, string> = {
   'vendor/preact-hooks.mjs': 'node_modules/preact/hooks/dist/hooks.mjs',
   'vendor/htm.mjs': 'node_modules/htm/dist/htm.mjs',
 };
+
+/**
+ * Served module path → a UMD bundle that sets a global, and the names the module exports from it
+ * (tus-js-client ships no browser ES module that runs without a bundler).
+ */
+const VENDOR_UMD: Record<string, { file: string; global: string; exports: string[] }> = {
+  'vendor/tus.mjs': { file: 'node_modules/tus-js-client/dist/tus.min.js', global: 'tus', exports: ['Upload', 'isSupported'] },
+};
+
+// The bundle runs with no module, exports or define in sight, so it always takes its "set a global" branch.
+function umdAsModule(source: string, global: string, names: string[]): Buffer {
+  const code = source.replace(/^\/\/# sourceMappingURL=.*$/m, '');
+  return Buffer.from(
+    `(function (module, exports, define) {\n${code}\n}).call(globalThis);\n` +
+      `const { ${names.join(', ')} } = globalThis.${global};\nexport { ${names.join(', ')} };\n`,
+  );
+}
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -48,6 +65,9 @@ function webAssets(webDir: string): Map<string, Asset> {
   for (const [served, file] of Object.entries(VENDOR)) {
     assets.set(served, { body: readFileSync(path.join(REPO_ROOT, file)), type: TYPES['.mjs']! });
   }
+  for (const [served, umd] of Object.entries(VENDOR_UMD)) {
+    assets.set(served, { body: umdAsModule(readFileSync(path.join(REPO_ROOT, umd.file), 'utf8'), umd.global, umd.exports), type: TYPES['.mjs']! });
+  }
   return assets;
 }
 
@@ -61,7 +81,12 @@ export function studioPage(webDir = path.join(REPO_ROOT, 'web')): RequestHandler
   const base = `/studio/${version}/`;
 
   const importMap = JSON.stringify({
-    imports: { preact: `${base}vendor/preact.mjs`, 'preact/hooks': `${base}vendor/preact-hooks.mjs`, htm: `${base}vendor/htm.mjs` },
+    imports: {
+      preact: `${base}vendor/preact.mjs`,
+      'preact/hooks': `${base}vendor/preact-hooks.mjs`,
+      htm: `${base}vendor/htm.mjs`,
+      'tus-js-client': `${base}vendor/tus.mjs`,
+    },
   });
   const html = Buffer.from(template.replaceAll('{{BASE}}', base).replace('{{IMPORT_MAP}}', importMap));
   const importMapHash = createHash('sha256').update(importMap).digest('base64');

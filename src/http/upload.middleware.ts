@@ -51,14 +51,16 @@ export function decodeOriginalName(name: string | undefined): string | null {
   return name2.slice(0, 255);
 }
 
+const contentLength = (req: Request): number => Number(req.get('content-length') ?? 0) || 0;
+
 /**
  * Refuses an upload (507) that would leave less than `minFreeBytes` on the storage volume, judged
- * from Content-Length before a byte is written.
+ * from the bytes it announces (Content-Length, or what `incomingBytes` reads) before one is written.
  */
-export function freeSpaceGuard(dir: string, minFreeBytes: number): RequestHandler {
+export function freeSpaceGuard(dir: string, minFreeBytes: number, incomingBytes: (req: Request) => number = contentLength): RequestHandler {
   return async (req, _res, next) => {
     if (minFreeBytes <= 0) return next();
-    const incoming = Number(req.get('content-length') ?? 0) || 0;
+    const incoming = incomingBytes(req);
     const fs = await statfs(dir).catch(() => undefined);
     if (!fs) return next();
     const free = fs.bavail * fs.bsize;

@@ -6,18 +6,20 @@ import { toJobResource, toVideoResource } from '../domain/representation.js';
 import type { CommandService } from '../services/command.service.js';
 import type { DownloadService } from '../services/download.service.js';
 import type { UploadService } from '../services/upload.service.js';
+import type { UrlImportService } from '../services/url-import.service.js';
 import type { VideoService } from '../services/video.service.js';
 import { sendDownload, type DownloadMode } from './download.js';
 import type { Drain } from './drain.js';
 import { pathId } from './ids.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
-import { ConcatBody, JobSchema, TrimBody, UploadForm, VideoIdParams, VideoListQuery, VideoSchema, page, toSeconds } from './schemas.js';
+import { ConcatBody, ImportBody, JobSchema, TrimBody, UploadForm, VideoIdParams, VideoListQuery, VideoSchema, page, toSeconds } from './schemas.js';
 import { decodeOriginalName } from './upload.middleware.js';
 import { parseBody, parseQuery } from './validate.js';
 
 export interface VideoRouteDeps {
   videos: VideoService;
   uploads: UploadService;
+  imports: UrlImportService;
   commands: CommandService;
   downloads: DownloadService;
   /** `redirect`: a download is a 302 to a presigned URL of the store (S3_DOWNLOADS), where it has them. */
@@ -68,6 +70,23 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
         description: 'Fewer than 2 or more than 100 ids, an id that is not a UUID, `metadata` over 4 kB, or a `callbackUrl` that is not http(s) or points at a private address',
         codes: ['validation_failed', 'metadata_too_large', 'webhook_url_refused'],
       },
+      ...databaseDown,
+    },
+  },
+  import: {
+    method: 'post',
+    path: '/videos/import',
+    summary: 'Import a video from an http(s) URL (a worker fetches and probes it)',
+    description:
+      'Answers at once with the video in status `processing`; a worker downloads it (at most MAX_UPLOAD_BYTES, within IMPORT_TIMEOUT_MS, ' +
+      'following at most 5 redirects, each checked again), probes it, and the video becomes `ready` or `failed` with `error` and `errorCode` ' +
+      '(events `video.ready` / `video.failed`). Private, loopback and link-local addresses are refused, on every connection, unless IMPORT_ALLOW_PRIVATE=true.',
+    body: { schema: ImportBody, required: true },
+    idempotent: true,
+    responses: { 202: { description: 'Recorded (kind upload, status processing, `source.url`)', json: VideoSchema, headers: { Location: 'The new video' } } },
+    errors: {
+      ...jsonBodyErrors,
+      422: { description: 'Not an absolute http(s) URL, a URL with credentials, or a private, loopback or link-local address literal', codes: ['validation_failed', 'import_url_refused'] },
       ...databaseDown,
     },
   },
@@ -158,6 +177,12 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const body = parseBody(ConcatBody, req.body);
       const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) });
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
+    },
+
+    import: async (req, res) => {
+      const body = parseBody(ImportBody, req.body);
+      const video = await d.imports.request(body.url, body.name ?? null);
+      res.status(202).location(`/api/videos/${video.id}`).json(toVideoResource(video));
     },
 
     get: async (req, res) => {

@@ -9,6 +9,11 @@ export interface HandOff {
   enqueue(items: readonly EnqueueItem[]): Promise<void>;
 }
 
+/** Where imports from a URL go: the import queue. */
+export interface ImportHandOff {
+  add(videoIds: readonly string[]): Promise<void>;
+}
+
 /** Where the events that webhooks carry go: the dispatcher makes their deliveries. */
 export interface FanOut {
   fanOut(rows: readonly OutboxRow[]): Promise<void>;
@@ -22,7 +27,7 @@ export interface RelayOptions {
 }
 
 /**
- * Hands outbox events that need it to their receivers: a runnable job to the queue, the events
+ * Hands outbox events that need it to their receivers: a runnable job to the queue, an import to the import queue, the events
  * webhooks carry to the webhook dispatcher. Runs in every
  * process; SKIP LOCKED claims split the rows, so each event is handed over once (and at least once:
  * a relay that dies holding a claim loses it after claimMs). BullMQ job ids are deterministic, so a
@@ -39,6 +44,7 @@ export class OutboxRelay {
     private readonly logger: Logger,
     opts: RelayOptions = {},
     private readonly webhooks?: FanOut,
+    private readonly imports?: ImportHandOff,
   ) {
     this.batchSize = opts.batchSize ?? 100;
     this.claimMs = opts.claimMs ?? 30_000;
@@ -56,6 +62,7 @@ export class OutboxRelay {
       try {
         await this.webhooks?.fanOut(rows);
         await this.queue.enqueue(rows.filter((r) => r.type === 'job.runnable').map(toEnqueueItem));
+        await this.imports?.add(rows.filter((r) => r.type === 'video.import_requested').map((r) => r.subjectId));
       } catch (err) {
         await this.outbox.releaseClaims(rows.map((r) => r.id)).catch(() => {});
         throw err;

@@ -22,7 +22,7 @@ export interface FeedCursor {
 }
 
 // Internal events are for the relay; readers of the feed (SSE, metrics) never see them.
-const INTERNAL: EventType[] = ['job.runnable'];
+const INTERNAL: EventType[] = ['job.runnable', 'video.import_requested'];
 
 /** The only SQL for the outbox: writes inside units of work, reads and claims for the relay and the feed. */
 export class OutboxRepository implements OutboxStore {

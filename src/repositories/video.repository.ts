@@ -10,11 +10,11 @@ export class VideoRepository implements VideoStore {
     const m = v.metadata;
     const [row] = await this.sql<Video[]>`
       INSERT INTO videos (id, kind, status, original_name, storage_key, source_job_id,
-        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, event_seq)
+        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, source_url, event_seq)
       VALUES (${v.id}, ${v.kind}, ${v.status}, ${v.originalName}, ${v.storageKey}, ${v.sourceJobId},
         ${m?.sizeBytes ?? null}, ${m?.durationSec ?? null}, ${m?.width ?? null}, ${m?.height ?? null}, ${m?.fps ?? null},
         ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null},
-        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, 1)
+        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, ${v.sourceUrl ?? null}, 1)
       RETURNING *`;
     return row!;
   }
@@ -66,26 +66,39 @@ export class VideoRepository implements VideoStore {
     return row;
   }
 
+  async markFailed(id: string, from: readonly VideoStatus[], failure: { code: string; message: string }): Promise<Video | undefined> {
+    const [row] = await this.sql<Video[]>`
+      UPDATE videos SET status = 'failed', error = ${failure.message}, error_code = ${failure.code}, updated_at = now(), event_seq = event_seq + 1
+      WHERE id = ${id} AND status = ANY(${from as VideoStatus[]}::text[]) RETURNING *`;
+    return row;
+  }
+
   async delete(id: string): Promise<Video | undefined> {
     const [row] = await this.sql<Video[]>`DELETE FROM videos WHERE id = ${id} RETURNING *`;
     return row;
   }
 
   /**
-   * Deletes up to `limit` failed outputs (of failed or cancelled jobs) last changed before `before`,
+   * Deletes up to `limit` failed outputs (of failed or cancelled jobs) and failed imports last changed before `before`,
    * that no unfinished job uses; one short statement per batch.
    */
   async deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]> {
     return this.sql<Video[]>`
       DELETE FROM videos WHERE id IN (
         SELECT v.id FROM videos v
-        WHERE v.status = 'failed' AND v.kind <> 'upload' AND v.updated_at < ${before}
+        WHERE v.status = 'failed' AND (v.kind <> 'upload' OR v.source_url IS NOT NULL) AND v.updated_at < ${before}
           AND NOT EXISTS (
             SELECT 1 FROM jobs j WHERE j.status IN ('pending', 'queued', 'in_progress')
               AND (j.output_video_id = v.id OR j.input_video_ids @> ARRAY[v.id]))
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       RETURNING *`;
+  }
+
+  async findStalledImports(before: Date, limit: number): Promise<Video[]> {
+    return this.sql<Video[]>`
+      SELECT * FROM videos WHERE status = 'processing' AND source_url IS NOT NULL AND updated_at < ${before}
+      ORDER BY updated_at LIMIT ${limit}`;
   }
 
   async referencedKeys(keys: readonly string[]): Promise<Set<string>> {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/sql-client.js';
-import type { Delivery, DeliveryStatus, Webhook, WebhookEventType } from '../webhooks/webhook.js';
+import { DEFAULT_WEBHOOK_EVENTS, type Delivery, type DeliveryStatus, type Webhook, type WebhookEventType } from '../webhooks/webhook.js';
 
 export interface NewWebhook {
   id: string;
@@ -93,7 +93,7 @@ export class WebhookRepository {
       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, subject_id, event_order, body, status, next_attempt_at)
       SELECT gen_random_uuid(), w.id, e.event_id, e.type, e.subject_id, e.ord, e.body, 'pending', now()
       FROM ${unnested()}
-      JOIN webhooks w ON w.enabled AND ((w.events IS NULL AND e.type <> 'job.progress') OR e.type = ANY(w.events))
+      JOIN webhooks w ON w.enabled AND ((w.events IS NULL AND e.type = ANY(${DEFAULT_WEBHOOK_EVENTS as string[]}::text[])) OR e.type = ANY(w.events))
       ORDER BY e.ord
       ON CONFLICT (webhook_id, event_id) DO NOTHING
       RETURNING *`;

@@ -11,6 +11,8 @@ export interface RetentionReport {
   outboxEventsDeleted: number;
   /** Idempotency keys past their 24 h. */
   idempotencyKeysDeleted: number;
+  /** Resumable uploads that expired unfinished, their bytes removed (when the pass has them). */
+  uploadsExpired?: number;
 }
 
 export interface RetentionOptions {
@@ -19,6 +21,8 @@ export interface RetentionOptions {
   storage: Pick<Storage, 'blobs' | 'scratch'>;
   /** Absent: expired idempotency keys are left alone. */
   idempotencyKeys?: Pick<IdempotencyKeyStore, 'deleteExpiredBefore'>;
+  /** Absent: resumable uploads are left alone. Removes expired ones in bounded batches; returns how many. */
+  expireUploads?: (now: Date) => Promise<number>;
   /** Failed outputs and stray temp files older than this go (RETENTION_HOURS). */
   retentionHours: number;
   /** Delivered events older than this go; SSE replays reach back this far (OUTBOX_RETENTION_HOURS). */
@@ -31,8 +35,8 @@ export interface RetentionOptions {
 const ORPHAN_GRACE_MS = 3_600_000;
 
 /**
- * Deletes failed and cancelled outputs, stray temp files, files no video names, delivered outbox
- * events and expired idempotency keys, each in bounded batches so no statement holds locks for long.
+ * Deletes failed and cancelled outputs, failed imports, stray temp files, files no video names, delivered outbox
+ * events, expired idempotency keys and resumable uploads, each in bounded batches so no statement holds locks for long.
  */
 export class RetentionService {
   private readonly batchSize: number;
@@ -68,7 +72,9 @@ export class RetentionService {
       idempotencyKeysDeleted += n;
       if (n < this.batchSize) break;
     }
-    return { videosDeleted, batches, tempFilesDeleted, orphanFilesDeleted, outboxEventsDeleted, idempotencyKeysDeleted };
+    const report: RetentionReport = { videosDeleted, batches, tempFilesDeleted, orphanFilesDeleted, outboxEventsDeleted, idempotencyKeysDeleted };
+    if (this.o.expireUploads) report.uploadsExpired = await this.o.expireUploads(now);
+    return report;
   }
 
   private async removeOrphans(before: Date): Promise<number> {

@@ -37,11 +37,14 @@ export function isPrivateAddress(address: string): boolean {
   return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** Why a receiver URL's host may not be connected to, when it is an address literal (no lookup happens then). */
-export function refusedLiteral(hostname: string, allowPrivate: boolean): string | undefined {
+/** The setting that would allow private addresses, named in refusals (webhooks and imports each have one). */
+export type AllowPrivateSetting = 'WEBHOOK_ALLOW_PRIVATE' | 'IMPORT_ALLOW_PRIVATE';
+
+/** Why a URL's host may not be connected to, when it is an address literal (no lookup happens then). */
+export function refusedLiteral(hostname: string, allowPrivate: boolean, setting: AllowPrivateSetting = 'WEBHOOK_ALLOW_PRIVATE'): string | undefined {
   const host = hostname.replace(/^\[|\]$/g, '');
   if (allowPrivate || isIP(host) === 0 || !isPrivateAddress(host)) return undefined;
-  return `${host} is a private address (WEBHOOK_ALLOW_PRIVATE is not set)`;
+  return `${host} is a private address (${setting} is not set)`;
 }
 
 /**
@@ -64,13 +67,13 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * A `lookup` for http.request that refuses private addresses: the check is on the address the
  * connection is made to, so a name that resolves differently the second time cannot slip past it.
  */
-export function guardedLookup(allowPrivate: boolean) {
+export function guardedLookup(allowPrivate: boolean, setting: AllowPrivateSetting = 'WEBHOOK_ALLOW_PRIVATE') {
   return (hostname: string, options: object, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, []);
       const refused = allowPrivate ? undefined : addresses.find((a) => isPrivateAddress(a.address));
       if (refused) {
-        const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${refused.address}, a private address (WEBHOOK_ALLOW_PRIVATE is not set)`);
+        const e: NodeJS.ErrnoException = new Error(`${hostname} resolves to ${refused.address}, a private address (${setting} is not set)`);
         e.code = 'EPRIVATE';
         return callback(e, []);
       }

@@ -1,7 +1,8 @@
 /** The events a webhook endpoint can receive; `job.progress` only when it asks for it. */
-export const WEBHOOK_EVENT_TYPES = ['job.queued', 'job.started', 'job.progress', 'job.completed', 'job.failed', 'job.cancelled', 'video.ready', 'video.deleted'] as const;
+export const WEBHOOK_EVENT_TYPES = ['job.queued', 'job.started', 'job.progress', 'job.completed', 'job.failed', 'job.cancelled', 'video.ready', 'video.failed', 'video.deleted'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = WEBHOOK_EVENT_TYPES.filter((t) => t !== 'job.progress');
+// `video.failed` only when asked for: a failed output is already announced by its job's `job.failed`.
+export const DEFAULT_WEBHOOK_EVENTS: readonly WebhookEventType[] = WEBHOOK_EVENT_TYPES.filter((t) => t !== 'job.progress' && t !== 'video.failed');
 
 export const isWebhookEventType = (type: string): type is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(type);
 

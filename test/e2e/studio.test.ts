@@ -77,6 +77,9 @@ describe('the studio page', () => {
     expect(await alert.textContent()).toContain('Not a video the server can read');
     const listed = await studio.harness.api.get('/api/videos');
     expect(listed.body.total).toBe(0);
+    // The page uploads with tus: the refusal came on the last PATCH of a resumable upload.
+    const uploads = await studio.harness.infra.sql<{ status: string; originalName: string; errorCode: string }[]>`SELECT status, original_name, error_code FROM resumable_uploads`;
+    expect(uploads).toEqual([{ status: 'failed', originalName: 'notes.txt', errorCode: 'unsupported_media' }]);
   });
 
   it('when two clips are trimmed (typed and by keyboard), joined and run, then progress reaches 100 % live and the download has the expected frames', async () => {

@@ -247,6 +247,7 @@ class MemoryVideoStore implements VideoStore {
       container: m?.container ?? null,
       media: m?.media ?? null,
       clientMetadata: v.clientMetadata ?? null,
+      sourceUrl: v.sourceUrl ?? null,
       eventSeq: 1,
       createdAt: now,
       updatedAt: now,
@@ -300,6 +301,16 @@ class MemoryVideoStore implements VideoStore {
       eventSeq: v.eventSeq + 1,
       updatedAt: this.clock.now(),
     };
+    this.rows.set(id, next);
+    return next;
+  }
+  async findStalledImports(before: Date, limit: number) {
+    return [...this.rows.values()].filter((v) => v.status === 'processing' && v.sourceUrl && v.updatedAt < before).slice(0, limit);
+  }
+  async markFailed(id: string, from: readonly VideoStatus[], failure: { code: string; message: string }) {
+    const v = this.rows.get(id);
+    if (!v || !from.includes(v.status)) return undefined;
+    const next: Video = { ...v, status: 'failed', error: failure.message, errorCode: failure.code, eventSeq: v.eventSeq + 1, updatedAt: this.clock.now() };
     this.rows.set(id, next);
     return next;
   }

@@ -1,4 +1,5 @@
-/** Talking to the API: fetch for JSON, XMLHttpRequest for uploads (it reports upload progress). */
+/** Talking to the API: fetch for JSON, tus (resumable, over XMLHttpRequest) for uploads. */
+import { Upload } from 'tus-js-client';
 
 const KEY_STORAGE = 'video-jobs.apiKey';
 
@@ -93,29 +94,57 @@ export function uploadRefusal(status, detail) {
   }
 }
 
+/** Status of a tus request that got an answer; 0 for a lost connection. */
+const statusOf = (/** @type {any} */ err) => err?.originalResponse?.getStatus?.() ?? 0;
+
 /**
+ * A resumable upload (tus, /api/uploads): a dropped connection is resumed from the server's offset,
+ * and so is the same file picked again after a reload (its fingerprint is kept in localStorage).
+ * The last PATCH answers the stored video's id in `Video-Id`.
  * @param {File} file
  * @param {(loaded: number, total: number) => void} onProgress
  * @returns {{ done: Promise<import('./types.js').Video>, abort: () => void }}
  */
 export function uploadFile(file, onProgress) {
-  const xhr = new XMLHttpRequest();
+  /** @type {(err: ApiError) => void} */
+  let fail = () => {};
+  /** @type {Upload} */
+  let upload;
   const done = new Promise((resolve, reject) => {
-    xhr.open('POST', '/api/videos');
-    for (const [k, v] of Object.entries(headers())) xhr.setRequestHeader(k, v);
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
-    xhr.onload = () => {
-      if (xhr.status === 201) resolve(JSON.parse(xhr.responseText));
-      else {
-        if (xhr.status === 401) onUnauthorized();
-        reject(new ApiError(xhr.status, uploadRefusal(xhr.status, problemDetail(xhr.responseText, xhr.statusText))));
-      }
-    };
-    xhr.onerror = () => reject(new ApiError(0, uploadRefusal(0, '')));
-    xhr.onabort = () => reject(new ApiError(-1, 'Cancelled.'));
-    const form = new FormData();
-    form.append('file', file, file.name);
-    xhr.send(form);
+    fail = reject;
+    upload = new Upload(file, {
+      endpoint: '/api/uploads',
+      metadata: { filename: file.name, filetype: file.type },
+      headers: headers(),
+      retryDelays: [0, 1000, 3000, 5000, 10000],
+      removeFingerprintOnSuccess: true,
+      // Retry what a retry can fix: a lost connection, a busy or restarting server; not a full disk.
+      onShouldRetry: (err) => {
+        const status = statusOf(err);
+        return status === 0 || status === 409 || status === 423 || (status >= 500 && status !== 507);
+      },
+      onProgress: (sent, total) => onProgress(sent, total),
+      onSuccess: ({ lastResponse }) => {
+        const id = lastResponse.getHeader('Video-Id');
+        if (!id) return reject(new ApiError(0, 'The server did not say which video it stored.'));
+        api(`/api/videos/${id}`).then(resolve, reject);
+      },
+      onError: (err) => {
+        const status = statusOf(err);
+        if (status === 401) onUnauthorized();
+        const body = /** @type {any} */ (err).originalResponse?.getBody?.() ?? '';
+        reject(new ApiError(status, uploadRefusal(status, problemDetail(body, ''))));
+      },
+    });
+    upload.start();
   });
-  return { done, abort: () => xhr.abort() };
+  return {
+    done,
+    abort: () => {
+      // Terminate too: a cancelled upload should not wait on the server for UPLOAD_EXPIRY_HOURS.
+      upload.abort(true).catch(() => {});
+      fail(new ApiError(-1, 'Cancelled.'));
+    },
+  };
 }
+

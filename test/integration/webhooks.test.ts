@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run, trim, upload, waitForJob } from '../helpers/api-flow.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { makeClip } from '../helpers/media.js';
+import { until } from '../helpers/poll.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 let h: Harness;
@@ -127,8 +128,11 @@ describe('webhooks', () => {
     const hook = await endpoint(r.url, ['job.completed']);
     const j = await completedTrim();
     await r.waitFor(() => r.received.length === 1);
-    const disabled = (await h.api.get(`/api/webhooks/${hook.id}`)).body;
-    expect(disabled).toMatchObject({ enabled: false });
+    // The receiver has answered; the dispatcher records the 410 a moment later.
+    const disabled = await until('the endpoint disabled', 10_000, async () => {
+      const w = (await h.api.get(`/api/webhooks/${hook.id}`)).body;
+      return w.enabled === false ? w : undefined;
+    });
     expect(disabled.disabledReason).toMatch(/410/);
     await completedTrim();
     const [latest] = (await h.api.get(`/api/webhooks/${hook.id}/deliveries`)).body.items;

@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   // 415
   unsupported_media: { kind: 'unsupported_media_type', retryable: false, description: 'Not a video FFmpeg can decode, or no real video stream.' },
   unsupported_encoding: { kind: 'unsupported_media_type', retryable: false, description: 'The body encoding or charset is not supported.' },
+  unsupported_content_type: { kind: 'unsupported_media_type', retryable: false, description: 'A body was sent that is not `Content-Type: application/json` on a route that takes JSON; nothing was done.' },
   // 416
   range_not_satisfiable: { kind: 'range_not_satisfiable', retryable: false, description: 'The byte range cannot be served.' },
   // 422

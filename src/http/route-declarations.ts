@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { GENERIC_CODE_OF_STATUS } from './problem.js';
 import type { ErrorCode } from '../domain/errors.js';
 import { statusOfCode } from './error-handler.js';
+import { requireJsonBody } from './json-body.middleware.js';
 
 /**
  * A route declared once: the router is built from it (routerFrom) and the OpenAPI document is
@@ -89,6 +90,7 @@ export const databaseDown: Record<number, ErrorDoc> = {
 export const jsonBodyErrors: Record<number, ErrorDoc> = {
   400: { description: 'Malformed body: not JSON, not an object, unknown fields, wrong types or missing fields', codes: ['invalid_json', 'invalid_body'] },
   413: { description: 'The JSON body is larger than 64 kB', codes: ['body_too_large'] },
+  415: { description: 'A body sent without `Content-Type: application/json`; nothing was done', codes: ['unsupported_content_type'] },
 };
 
 export function defineRoutes<K extends string>(options: GroupOptions, routes: Record<K, RouteDeclaration>): RouteGroup<K> {
@@ -134,6 +136,7 @@ export function routerFrom<K extends string>(group: RouteGroup<K>, handlers: Han
     const { method, path, idempotent } = group.routes[key];
     const given = handlers[key];
     const chain = Array.isArray(given) ? [...given] : [given];
+    if (takesJson(group.routes[key])) chain.unshift(requireJsonBody);
     if (idempotent) {
       if (!options.idempotency) throw new Error(`Route ${key} is declared idempotent but its router was given no idempotency middleware.`);
       chain.splice(chain.length - 1, 0, options.idempotency);
@@ -141,6 +144,10 @@ export function routerFrom<K extends string>(group: RouteGroup<K>, handlers: Han
     r[method](path, ...chain);
   }
   return r;
+}
+
+function takesJson(route: RouteDeclaration): boolean {
+  return route.body !== undefined && (route.body.mediaType ?? 'application/json') === 'application/json';
 }
 
 export function pathParamNames(expressPath: string): string[] {

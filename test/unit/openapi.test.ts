@@ -142,7 +142,7 @@ describe('the OpenAPI document', () => {
       expect.objectContaining({ name: 'id', in: 'path', required: true }),
       expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
     ]);
-    expect(Object.keys(trim.responses)).toEqual(['201', '400', '404', '409', '413', '422', '503']);
+    expect(Object.keys(trim.responses)).toEqual(['201', '400', '404', '409', '413', '415', '422', '503']);
     expect(body.properties.metadata.type).toBe('object');
   });
 

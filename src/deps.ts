@@ -32,6 +32,8 @@ import { RunService } from './services/run.service.js';
 import { UploadService } from './services/upload.service.js';
 import { VideoService } from './services/video.service.js';
 import { FileStorage } from './storage/file-storage.js';
+import { ApiKeyRepository } from './repositories/api-key.repository.js';
+import { KeyService } from './services/key.service.js';
 
 /** The backing connections every process (API or worker) opens. */
 export interface Infrastructure {
@@ -126,9 +128,13 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
       },
     },
   ];
+  const auth = new KeyService(new ApiKeyRepository(sql), config.apiKey);
   return {
     logger,
-    apiKey: config.apiKey,
+    auth,
+    corsOrigins: config.corsOrigins,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    apiKeyRequired: await auth.keyRequired().catch(() => Boolean(config.apiKey)),
     maxUploadBytes: config.maxUploadBytes,
     minFreeBytes: config.minFreeBytes,
     tmpDir: storage.tmpDir,

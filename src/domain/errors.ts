@@ -2,12 +2,14 @@
 export type DomainErrorKind =
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'range_not_satisfiable'
   | 'validation'
+  | 'too_many_requests'
   | 'insufficient_storage'
   | 'unavailable'
   | 'internal';
@@ -33,13 +35,16 @@ export const ERROR_CODES = {
   file_missing: { kind: 'bad_request', retryable: false, description: 'No `file` field in the upload.' },
   invalid_idempotency_key: { kind: 'bad_request', retryable: false, description: 'The Idempotency-Key header is empty or longer than 255 characters.' },
   // 401
-  unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token.' },
+  unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token, or a revoked or expired key.' },
+  // 403
+  insufficient_scope: { kind: 'forbidden', retryable: false, description: "The key's scopes do not allow this (detail names the scope needed)." },
   // 404
   not_found: { kind: 'not_found', retryable: false, description: 'The resource does not exist.' },
   route_not_found: { kind: 'not_found', retryable: false, description: 'No route has this method and path.' },
   video_not_found: { kind: 'not_found', retryable: false, description: 'The video does not exist (detail names the id).' },
   job_not_found: { kind: 'not_found', retryable: false, description: 'The job does not exist (detail names the id).' },
   webhook_not_found: { kind: 'not_found', retryable: false, description: 'The webhook endpoint does not exist.' },
+  key_not_found: { kind: 'not_found', retryable: false, description: 'The API key does not exist.' },
   delivery_not_found: { kind: 'not_found', retryable: false, description: 'The webhook delivery does not exist.' },
   video_file_missing: { kind: 'not_found', retryable: false, description: "The video's file is gone." },
   // 409
@@ -68,6 +73,10 @@ export const ERROR_CODES = {
   webhook_url_refused: { kind: 'validation', retryable: false, description: 'The webhook URL is not http(s), or points at a private or loopback address (WEBHOOK_ALLOW_PRIVATE is not set).' },
   metadata_too_large: { kind: 'validation', retryable: false, description: '`metadata` is larger than 4 kB serialized.' },
   idempotency_key_reused: { kind: 'validation', retryable: false, description: 'The Idempotency-Key was used with a different request (method, path or body) in the last 24 h.' },
+  // 429
+  rate_limited: { kind: 'too_many_requests', retryable: true, description: 'This key made more requests in the last minute than RATE_LIMIT_PER_MINUTE allows; retry after Retry-After.' },
+  // 507
+  quota_exceeded: { kind: 'insufficient_storage', retryable: false, description: "The tenant's storage quota would be exceeded; nothing was kept (delete videos to make room)." },
   // 5xx
   internal_error: { kind: 'internal', retryable: false, description: 'A bug; it has been logged.' },
   service_unavailable: { kind: 'unavailable', retryable: true, description: 'A backing service (PostgreSQL, Redis) is unreachable; retry after Retry-After.' },
@@ -82,12 +91,14 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const DEFAULT_CODE_OF: Record<DomainErrorKind, ErrorCode> = {
   bad_request: 'bad_request',
   unauthorized: 'unauthorized',
+  forbidden: 'insufficient_scope',
   not_found: 'not_found',
   conflict: 'conflict',
   payload_too_large: 'payload_too_large',
   unsupported_media_type: 'unsupported_media',
   range_not_satisfiable: 'range_not_satisfiable',
   validation: 'validation_failed',
+  too_many_requests: 'rate_limited',
   insufficient_storage: 'insufficient_storage',
   unavailable: 'service_unavailable',
   internal: 'internal_error',
@@ -117,4 +128,5 @@ export const badRequest = (detail: string, extra?: Record<string, unknown>, code
 export const notFound = (detail: string, code?: ErrorCode) => new DomainError('not_found', detail, {}, code);
 export const conflict = (detail: string, code?: ErrorCode, retryable?: boolean) => new DomainError('conflict', detail, {}, code, retryable);
 export const validation = (detail: string, extra?: Record<string, unknown>, code?: ErrorCode) => new DomainError('validation', detail, extra, code);
+export const forbidden = (detail: string, code?: ErrorCode) => new DomainError('forbidden', detail, {}, code);
 export const unavailable = (detail: string, code?: ErrorCode) => new DomainError('unavailable', detail, {}, code);

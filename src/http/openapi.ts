@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import { z } from 'zod';
 import { eventRoutes } from './events.routes.js';
 import { jobRoutes } from './jobs.routes.js';
+import { keyRoutes } from './keys.routes.js';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { statusOfCode } from './error-handler.js';
 import { IDEMPOTENCY_KEY_MAX } from './idempotency.middleware.js';
@@ -43,7 +44,7 @@ export const COMMON_ERROR_CODES: readonly ErrorCode[] = [
 ];
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, previewRoutes, jobRoutes, webhookRoutes, eventRoutes, sessionRoutes, keyRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */

@@ -2,6 +2,8 @@ import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { GENERIC_CODE_OF_STATUS } from './problem.js';
 import type { ErrorCode } from '../domain/errors.js';
+import type { Scope } from '../domain/tenant.js';
+import { requireScope } from './principal.js';
 import { statusOfCode } from './error-handler.js';
 import { requireJsonBody } from './json-body.middleware.js';
 
@@ -43,6 +45,8 @@ export interface RouteDeclaration {
    * carry (a bare string documents the generic code of its status).
    */
   errors?: Record<number, string | ErrorDoc>;
+  /** The key scope the route needs (apiKey routes); default: `read` for GET, `write` for the rest. */
+  scope?: Scope;
   /** Also answers HEAD (Express answers HEAD with the GET handler). */
   head?: boolean;
   /**
@@ -137,6 +141,7 @@ export function routerFrom<K extends string>(group: RouteGroup<K>, handlers: Han
     const given = handlers[key];
     const chain = Array.isArray(given) ? [...given] : [given];
     if (takesJson(group.routes[key])) chain.unshift(requireJsonBody);
+    if (group.access === 'apiKey') chain.unshift(requireScope(scopeOf(group.routes[key])));
     if (idempotent) {
       if (!options.idempotency) throw new Error(`Route ${key} is declared idempotent but its router was given no idempotency middleware.`);
       chain.splice(chain.length - 1, 0, options.idempotency);
@@ -144,6 +149,10 @@ export function routerFrom<K extends string>(group: RouteGroup<K>, handlers: Han
     r[method](path, ...chain);
   }
   return r;
+}
+
+export function scopeOf(route: RouteDeclaration): Scope {
+  return route.scope ?? (route.method === 'get' ? 'read' : 'write');
 }
 
 function takesJson(route: RouteDeclaration): boolean {

@@ -1,3 +1,5 @@
+import { KeyService } from '../../src/services/key.service.js';
+import type { ApiKeyRepository } from '../../src/repositories/api-key.repository.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Express } from 'express';
@@ -19,7 +21,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 function appWith(apiKey: string | undefined): Express {
   const known: Record<string, unknown> = {
     logger: pino({ level: 'silent' }),
-    apiKey,
+    auth: new KeyService({ anyExists: async () => false, findByHash: async () => undefined, findById: async () => undefined } as unknown as ApiKeyRepository, apiKey),
+    apiKeyRequired: Boolean(apiKey),
+    corsOrigins: [],
+    rateLimitPerMinute: 0,
     maxUploadBytes: 1024,
     minFreeBytes: 0,
     tmpDir: os.tmpdir(),

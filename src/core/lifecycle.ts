@@ -3,6 +3,7 @@ import { conflict, DomainError, notFound, validation } from '../domain/errors.js
 import { isFinished, isRetryableJobError, type Job, type JobFailure, type JobResult, type JobType } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
 import { orderByDependencies } from '../domain/job-order.js';
+import { DEFAULT_TENANT, visibleTo, type TenantFilter } from '../domain/tenant.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
 import { commandOf } from './commands/index.js';
 import { jobEvent, videoStatusEvent } from './events.js';
@@ -45,6 +46,14 @@ export interface FinishedOutput {
 
 export type FailOutcome = 'failed' | 'retrying' | 'stale';
 
+/** Whose a new record is, and whose records the caller may use as inputs. */
+export interface Tenancy {
+  owner: string;
+  sees: TenantFilter;
+}
+
+const ANY_TENANT: Tenancy = { owner: DEFAULT_TENANT, sees: null };
+
 /**
  * The job lifecycle: the only code that changes a job's or an output video's status. Every change
  * is a guarded update in a unit of work that also writes the event announcing it; changes made by
@@ -60,8 +69,11 @@ export class JobLifecycle {
     this.batchSize = opts.runBatchSize ?? 500;
   }
 
-  /** Records a command: a pending job and its pending output video, nothing run. */
-  async record(type: JobType, inputIds: readonly string[], params: unknown, clientMetadata: ClientMetadata | null = null): Promise<Job> {
+  /**
+   * Records a command: a pending job and its pending output video, nothing run. Both belong to
+   * `tenancy.owner`; an input the caller may not see is unknown to it (404), like a missing one.
+   */
+  async record(type: JobType, inputIds: readonly string[], params: unknown, clientMetadata: ClientMetadata | null = null, tenancy: Tenancy = ANY_TENANT): Promise<Job> {
     const command = commandOf(type);
     const parsed = command.params.safeParse(params);
     if (!parsed.success) throw validation(`Invalid ${type} params: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
@@ -70,7 +82,7 @@ export class JobLifecycle {
     }
     return this.uow.run(async ({ jobs, videos, outbox }) => {
       const found = await videos.lockSharedByIds([...new Set(inputIds)]);
-      const byId = new Map(found.map((v) => [v.id, v]));
+      const byId = new Map(found.filter((v) => visibleTo(v, tenancy.sees)).map((v) => [v.id, v]));
       const missing = inputIds.find((id) => !byId.has(id));
       if (missing) throw notFound(`Video ${missing} does not exist.`, 'video_not_found');
       const inputs = inputIds.map((id) => byId.get(id)!);
@@ -88,9 +100,10 @@ export class JobLifecycle {
         sourceJobId: jobId,
         metadata: null,
         clientMetadata,
+        tenantId: tenancy.owner,
       });
       const dependsOn = [...new Set(inputs.map((v) => v.sourceJobId).filter((id): id is string => id !== null))];
-      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata } as Job);
+      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata, tenantId: tenancy.owner } as Job);
       await outbox.append([videoStatusEvent(output), jobEvent('job.created', job)]);
       return job;
     });
@@ -99,16 +112,17 @@ export class JobLifecycle {
   /**
    * pending → queued: every pending job (in bounded batches, one transaction each), or the named
    * ones and the pending jobs they depend on. Jobs whose dependencies have all completed are handed
-   * to the queue through the outbox.
+   * to the queue through the outbox. Only `tenant`'s jobs (null: every tenant's); a named job of
+   * another tenant is unknown (404).
    */
-  async run(jobIds?: readonly string[]): Promise<Job[]> {
-    if (jobIds) return orderByDependencies(await this.uow.run((s) => this.queueNamed(s, jobIds)));
+  async run(jobIds?: readonly string[], tenant: TenantFilter = null): Promise<Job[]> {
+    if (jobIds) return orderByDependencies(await this.uow.run((s) => this.queueNamed(s, jobIds, tenant)));
     const queued: Job[] = [];
     let after: string | null = null;
     for (;;) {
       const cursor: string | null = after;
       const { last, moved } = await this.uow.run(async (s) => {
-        const batch = await s.jobs.lockPendingBatch(cursor, this.batchSize);
+        const batch = await s.jobs.lockPendingBatch(cursor, this.batchSize, tenant);
         return { last: batch.at(-1)?.id, moved: await this.queueLocked(s, batch.map((j) => j.id)) };
       });
       queued.push(...moved);
@@ -123,11 +137,11 @@ export class JobLifecycle {
    * The jobs `run(jobIds)` would queue, with what it would do to each, changing nothing: checked as
    * a run checks them (an unknown or non-pending named job is refused the same way).
    */
-  async wouldRun(jobIds?: readonly string[]): Promise<{ job: Job; blockedBy: string | null }[]> {
+  async wouldRun(jobIds?: readonly string[], tenant: TenantFilter = null): Promise<{ job: Job; blockedBy: string | null }[]> {
     const s = this.uow.read;
     let jobs: Job[];
     if (jobIds) {
-      const named = await s.jobs.findByIds(jobIds);
+      const named = (await s.jobs.findByIds(jobIds)).filter((j) => visibleTo(j, tenant));
       const known = new Set(named.map((j) => j.id));
       const unknown = jobIds.find((id) => !known.has(id));
       if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
@@ -138,7 +152,7 @@ export class JobLifecycle {
     } else {
       jobs = [];
       for (let offset = 0; ; offset += this.batchSize) {
-        const { items } = await s.jobs.list({ status: 'pending', limit: this.batchSize, offset });
+        const { items } = await s.jobs.list({ status: 'pending', tenant, limit: this.batchSize, offset });
         jobs.push(...items);
         if (items.length < this.batchSize) break;
       }
@@ -148,8 +162,8 @@ export class JobLifecycle {
     return orderByDependencies(jobs).map((job) => ({ job, blockedBy: deadDependency(job, state) ?? null }));
   }
 
-  private async queueNamed(s: Stores, jobIds: readonly string[]): Promise<Job[]> {
-    const named = await s.jobs.findByIds(jobIds);
+  private async queueNamed(s: Stores, jobIds: readonly string[], tenant: TenantFilter): Promise<Job[]> {
+    const named = (await s.jobs.findByIds(jobIds)).filter((j) => visibleTo(j, tenant));
     const known = new Set(named.map((j) => j.id));
     const unknown = jobIds.find((id) => !known.has(id));
     if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
@@ -199,10 +213,10 @@ export class JobLifecycle {
    * Cancels the job and every unfinished job that depends on it; a running execution sees it at its
    * next heartbeat. Returns the job and every job this cancel ended.
    */
-  async cancel(id: string): Promise<{ job: Job; ended: Job[] }> {
+  async cancel(id: string, tenant: TenantFilter = null): Promise<{ job: Job; ended: Job[] }> {
     return this.uow.run(async (s) => {
       const [job] = await s.jobs.lock([id]);
-      if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
+      if (!job || !visibleTo(job, tenant)) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
       if (isFinished(job.status)) throw conflict(`Job ${id} is already ${job.status}.`, 'job_finished');
       const dependants = (await s.jobs.dependantsTransitive([id])).filter((j) => !isFinished(j.status));
       const cancelled = await s.jobs.cancel([id, ...dependants.map((j) => j.id)]);
@@ -217,10 +231,10 @@ export class JobLifecycle {
    * Puts a failed job back in the queue as a fresh run, with the failed jobs it depends on: a job
    * that failed because its input failed can only succeed if that input is produced this time.
    */
-  async retry(id: string): Promise<Job> {
+  async retry(id: string, tenant: TenantFilter = null): Promise<Job> {
     return this.uow.run(async (s) => {
       const job = await s.jobs.findById(id);
-      if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
+      if (!job || !visibleTo(job, tenant)) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
       if (job.status !== 'failed') throw conflict(`Job ${id} is ${job.status}, not failed: only a failed job can be retried.`, 'job_not_failed');
       const failedDeps = (await s.jobs.dependenciesTransitive([id])).filter((d) => d.status === 'failed');
       const locked = await s.jobs.lock([id, ...failedDeps.map((d) => d.id)]);

@@ -1,5 +1,6 @@
 import type { Job, JobFailure, JobResult, JobStatus, JobType } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
+import type { TenantFilter } from '../domain/tenant.js';
 import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
 
 /**
@@ -8,9 +9,11 @@ import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/vi
  * result means another actor got there first (or the caller's execution is stale).
  */
 
-export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata'>>;
+export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata' | 'tenantId'>>;
 
 export interface JobListFilter {
+  /** Only this tenant's jobs; null or absent: every tenant's. */
+  tenant?: TenantFilter;
   status?: JobStatus;
   type?: JobType;
   limit: number;
@@ -38,8 +41,8 @@ export interface JobStore {
   lock(ids: readonly string[]): Promise<Job[]>;
   /** Locks rows a decision rests on (dependencies) for share, in id order: waits for a change in flight. */
   lockShared(ids: readonly string[]): Promise<Job[]>;
-  /** Up to `limit` pending jobs after `afterId` in id order, locked (waiting for other lockers). */
-  lockPendingBatch(afterId: string | null, limit: number): Promise<Job[]>;
+  /** Up to `limit` pending jobs (of `tenant`, when given) after `afterId` in id order, locked (waiting for other lockers). */
+  lockPendingBatch(afterId: string | null, limit: number, tenant?: TenantFilter): Promise<Job[]>;
 
   markQueued(ids: readonly string[]): Promise<Job[]>;
   /** failed → queued as a fresh run (progress, error, timestamps cleared; a new attempt budget). */
@@ -91,9 +94,13 @@ export interface NewVideo {
   sourceJobId: string | null;
   metadata: ProbedMetadata | null;
   clientMetadata?: ClientMetadata | null;
+  /** Absent: the default tenant. */
+  tenantId?: string;
 }
 
 export interface VideoListFilter {
+  /** Only this tenant's videos; null or absent: every tenant's. */
+  tenant?: TenantFilter;
   kind?: VideoKind;
   status?: VideoStatus;
   limit: number;
@@ -144,6 +151,8 @@ export interface NewEvent {
   payload: Record<string, unknown>;
   /** True when the relay must hand the event over (the queue hand-off). */
   dispatch: boolean;
+  /** The subject's tenant: only its SSE clients and webhooks see the event (absent: the default tenant). */
+  tenantId?: string;
 }
 
 export interface OutboxStore {

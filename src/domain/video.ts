@@ -27,6 +27,8 @@ export interface Video {
   /** The client metadata of the command that produces it (null: none, and for uploads). */
   clientMetadata: ClientMetadata | null;
   eventSeq: number;
+  /** The tenant of the key that uploaded it or recorded the command that makes it. */
+  tenantId: string;
   createdAt: Date;
   updatedAt: Date;
 }

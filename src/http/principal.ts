@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { DomainError, forbidden } from '../domain/errors.js';
+import type { Tenancy } from '../core/lifecycle.js';
 import { grants, TENANT_ID_PATTERN, type Principal, type Scope, type TenantFilter } from '../domain/tenant.js';
 
 /**
@@ -25,6 +26,11 @@ export function tenantFilterOf(req: Request): TenantFilter {
   if (!p.isAdmin) return p.tenantId;
   const asked = req.query.tenant;
   return typeof asked === 'string' && TENANT_ID_PATTERN.test(asked) ? asked : null;
+}
+
+/** What a command recorded by the caller may use and whose it is. */
+export function tenancyOf(req: Request): Tenancy {
+  return { owner: ownerTenantOf(req), sees: tenantFilterOf(req) };
 }
 
 /** 403 unless the caller's key has `scope` (or one above it). Public routes carry no principal and pass. */

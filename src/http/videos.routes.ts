@@ -10,6 +10,7 @@ import type { VideoService } from '../services/video.service.js';
 import { attachmentDisposition } from './content-disposition.js';
 import type { Drain } from './drain.js';
 import { pathId } from './ids.js';
+import { ownerTenantOf, tenancyOf, tenantFilterOf } from './principal.js';
 import { parseRange } from './range.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
 import { ConcatBody, JobSchema, TrimBody, UploadForm, VideoIdParams, VideoListQuery, VideoSchema, page, toSeconds } from './schemas.js';
@@ -138,29 +139,31 @@ export function videosRouter(d: VideoRouteDeps): Router {
       async (req, res) => {
         if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' }, 'file_missing');
         const release = d.drain.hold(req.file.path);
-        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname) }).finally(release);
+        const video = await d.uploads
+          .accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname), tenantId: ownerTenantOf(req) })
+          .finally(release);
         res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
       },
     ],
 
     list: async (req, res) => {
       const q = parseQuery(VideoListQuery, req.query);
-      const { items, total } = await d.videos.list(q);
+      const { items, total } = await d.videos.list({ ...q, tenant: tenantFilterOf(req) });
       res.json({ items: items.map(toVideoResource), total, limit: q.limit, offset: q.offset });
     },
 
     concat: async (req, res) => {
       const body = parseBody(ConcatBody, req.body);
-      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), checkedMetadata(body.metadata));
+      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), checkedMetadata(body.metadata), tenancyOf(req));
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
     get: async (req, res) => {
-      res.json(toVideoResource(await d.videos.get(pathId(req.params.id, 'Video'))));
+      res.json(toVideoResource(await d.videos.get(pathId(req.params.id, 'Video'), tenantFilterOf(req))));
     },
 
     delete: async (req, res) => {
-      await d.videos.delete(pathId(req.params.id, 'Video'));
+      await d.videos.delete(pathId(req.params.id, 'Video'), tenantFilterOf(req));
       res.status(204).end();
     },
 
@@ -170,7 +173,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const start = toSeconds(body.start);
       const end = toSeconds(body.end);
       if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' }, 'trim_range_empty');
-      const job = await d.commands.trim(id, { start, end, mode: body.mode }, checkedMetadata(body.metadata));
+      const job = await d.commands.trim(id, { start, end, mode: body.mode }, checkedMetadata(body.metadata), tenancyOf(req));
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
@@ -179,7 +182,7 @@ export function videosRouter(d: VideoRouteDeps): Router {
 }
 
 async function download(downloads: DownloadService, req: Request, res: Response): Promise<void> {
-  const file = await downloads.resolve(pathId(req.params.id, 'Video'));
+  const file = await downloads.resolve(pathId(req.params.id, 'Video'), tenantFilterOf(req));
   res.setHeader('ETag', file.etag);
   res.setHeader('Last-Modified', file.lastModified.toUTCString());
   res.setHeader('Accept-Ranges', 'bytes');

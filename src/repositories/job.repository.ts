@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/sql-client.js';
 import type { Fence, JobListFilter, JobStore, NewJob, Throughput } from '../core/ports.js';
+import { DEFAULT_TENANT, type TenantFilter } from '../domain/tenant.js';
 import { statusesAllowedBefore, type Job, type JobFailure, type JobResult, type JobStatus } from '../domain/job.js';
 
 const guard = (to: JobStatus) => statusesAllowedBefore(to);
@@ -13,9 +14,9 @@ export class JobRepository implements JobStore {
 
   async insert(j: NewJob): Promise<Job> {
     const [row] = await this.sql<Job[]>`
-      INSERT INTO jobs (id, type, status, params, input_video_ids, output_video_id, depends_on, client_metadata, event_seq)
+      INSERT INTO jobs (id, type, status, params, input_video_ids, output_video_id, depends_on, client_metadata, event_seq, tenant_id)
       VALUES (${j.id}, ${j.type}, 'pending', ${this.sql.json(j.params as never)}, ${j.inputVideoIds}::uuid[],
-        ${j.outputVideoId}, ${j.dependsOn}::uuid[], ${j.clientMetadata ? this.sql.json(j.clientMetadata as never) : null}, 1)
+        ${j.outputVideoId}, ${j.dependsOn}::uuid[], ${j.clientMetadata ? this.sql.json(j.clientMetadata as never) : null}, 1, ${j.tenantId ?? DEFAULT_TENANT})
       RETURNING *`;
     return row!;
   }
@@ -33,13 +34,16 @@ export class JobRepository implements JobStore {
   async list(f: JobListFilter): Promise<{ items: Job[]; total: number }> {
     const status = f.status ?? null;
     const type = f.type ?? null;
+    const tenant = f.tenant ?? null;
     const items = await this.sql<Job[]>`
       SELECT * FROM jobs
       WHERE (${status}::text IS NULL OR status = ${status}) AND (${type}::text IS NULL OR type = ${type})
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})
       ORDER BY created_at DESC, id DESC LIMIT ${f.limit} OFFSET ${f.offset}`;
     const [count] = await this.sql<{ total: number }[]>`
       SELECT count(*)::int AS total FROM jobs
-      WHERE (${status}::text IS NULL OR status = ${status}) AND (${type}::text IS NULL OR type = ${type})`;
+      WHERE (${status}::text IS NULL OR status = ${status}) AND (${type}::text IS NULL OR type = ${type})
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})`;
     return { items, total: count!.total };
   }
 
@@ -58,9 +62,10 @@ export class JobRepository implements JobStore {
     return this.sql<Job[]>`SELECT * FROM jobs WHERE id = ANY(${ids as string[]}::uuid[]) ORDER BY id FOR SHARE`;
   }
 
-  async lockPendingBatch(afterId: string | null, limit: number): Promise<Job[]> {
+  async lockPendingBatch(afterId: string | null, limit: number, tenant: TenantFilter = null): Promise<Job[]> {
     return this.sql<Job[]>`
       SELECT * FROM jobs WHERE status = 'pending' AND (${afterId}::uuid IS NULL OR id > ${afterId}::uuid)
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})
       ORDER BY id LIMIT ${limit} FOR UPDATE`;
   }
 

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/sql-client.js';
 import type { NewVideo, VideoListFilter, VideoStore } from '../core/ports.js';
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import type { ProbedMetadata, Video, VideoStatus } from '../domain/video.js';
 
 /** The PostgreSQL side of the video store: the only SQL for videos. Every change bumps `event_seq`. */
@@ -10,11 +11,11 @@ export class VideoRepository implements VideoStore {
     const m = v.metadata;
     const [row] = await this.sql<Video[]>`
       INSERT INTO videos (id, kind, status, original_name, storage_key, source_job_id,
-        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, event_seq)
+        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, event_seq, tenant_id)
       VALUES (${v.id}, ${v.kind}, ${v.status}, ${v.originalName}, ${v.storageKey}, ${v.sourceJobId},
         ${m?.sizeBytes ?? null}, ${m?.durationSec ?? null}, ${m?.width ?? null}, ${m?.height ?? null}, ${m?.fps ?? null},
         ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null},
-        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, 1)
+        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, 1, ${v.tenantId ?? DEFAULT_TENANT})
       RETURNING *`;
     return row!;
   }
@@ -32,13 +33,16 @@ export class VideoRepository implements VideoStore {
   async list(f: VideoListFilter): Promise<{ items: Video[]; total: number }> {
     const kind = f.kind ?? null;
     const status = f.status ?? null;
+    const tenant = f.tenant ?? null;
     const items = await this.sql<Video[]>`
       SELECT * FROM videos
       WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})
       ORDER BY created_at DESC, id DESC LIMIT ${f.limit} OFFSET ${f.offset}`;
     const [count] = await this.sql<{ total: number }[]>`
       SELECT count(*)::int AS total FROM videos
-      WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})`;
+      WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})`;
     return { items, total: count!.total };
   }
 

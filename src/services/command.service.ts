@@ -1,4 +1,4 @@
-import type { JobLifecycle } from '../core/lifecycle.js';
+import type { JobLifecycle, Tenancy } from '../core/lifecycle.js';
 import type { Job, TrimParams } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
 
@@ -6,11 +6,12 @@ import type { ClientMetadata } from '../domain/metadata.js';
 export class CommandService {
   constructor(private readonly lifecycle: JobLifecycle) {}
 
-  trim(videoId: string, params: TrimParams, metadata: ClientMetadata | null = null): Promise<Job> {
-    return this.lifecycle.record('trim', [videoId], params, metadata);
+  trim(videoId: string, params: TrimParams, metadata: ClientMetadata | null = null, tenancy?: Tenancy): Promise<Job> {
+    return this.lifecycle.record('trim', [videoId], params, metadata, tenancy);
   }
 
-  concat(videoIds: string[], metadata: ClientMetadata | null = null): Promise<Job> {
-    return this.lifecycle.record('concat', videoIds, {}, metadata);
+  /** Only videos the caller may see can be inputs: another tenant's id is unknown (404). */
+  concat(videoIds: string[], metadata: ClientMetadata | null = null, tenancy?: Tenancy): Promise<Job> {
+    return this.lifecycle.record('concat', videoIds, {}, metadata, tenancy);
   }
 }

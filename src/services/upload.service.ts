@@ -13,6 +13,8 @@ export type ProbeMedia = (file: string) => Promise<ProbeResult>;
 export interface ReceivedFile {
   tempPath: string;
   originalName: string | null;
+  /** The uploader's tenant (absent: the default one). */
+  tenantId?: string;
 }
 
 /** Turns a file multer has streamed to tmp/ into a probed, stored video — or removes it and says why. */
@@ -43,6 +45,7 @@ export class UploadService {
           storageKey: key,
           sourceJobId: null,
           metadata: toProbedMetadata(result.info),
+          tenantId: file.tenantId,
         });
         await outbox.append([videoEvent('video.created', v)]);
         return v;

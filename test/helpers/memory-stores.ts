@@ -63,6 +63,8 @@ class MemoryJobStore implements JobStore {
     const now = this.clock.now();
     const job = {
       ...j,
+      tenantId: j.tenantId ?? 'default',
+      parkedAt: null,
       clientMetadata: j.clientMetadata ?? null,
       status: 'pending',
       progress: 0,
@@ -90,7 +92,7 @@ class MemoryJobStore implements JobStore {
     return ids.map((id) => this.rows.get(id)).filter((j): j is Job => j !== undefined);
   }
   async list(f: JobListFilter) {
-    const all = [...this.rows.values()].filter((j) => (!f.status || j.status === f.status) && (!f.type || j.type === f.type));
+    const all = [...this.rows.values()].filter((j) => (!f.status || j.status === f.status) && (!f.type || j.type === f.type) && (!f.tenant || j.tenantId === f.tenant));
     return { items: all.slice(f.offset, f.offset + f.limit), total: all.length };
   }
   async countByStatus() {
@@ -104,9 +106,9 @@ class MemoryJobStore implements JobStore {
   async lockShared(ids: readonly string[]) {
     return this.lock(ids);
   }
-  async lockPendingBatch(afterId: string | null, limit: number) {
+  async lockPendingBatch(afterId: string | null, limit: number, tenant: string | null = null) {
     return [...this.rows.values()]
-      .filter((j) => j.status === 'pending' && (afterId === null || j.id > afterId))
+      .filter((j) => j.status === 'pending' && (afterId === null || j.id > afterId) && (!tenant || j.tenantId === tenant))
       .sort(byId)
       .slice(0, limit);
   }
@@ -246,6 +248,7 @@ class MemoryVideoStore implements VideoStore {
       container: m?.container ?? null,
       media: m?.media ?? null,
       clientMetadata: v.clientMetadata ?? null,
+      tenantId: v.tenantId ?? 'default',
       eventSeq: 1,
       createdAt: now,
       updatedAt: now,
@@ -260,7 +263,7 @@ class MemoryVideoStore implements VideoStore {
     return ids.map((id) => this.rows.get(id)).filter((v): v is Video => v !== undefined);
   }
   async list(f: VideoListFilter) {
-    const all = [...this.rows.values()].filter((v) => (!f.kind || v.kind === f.kind) && (!f.status || v.status === f.status));
+    const all = [...this.rows.values()].filter((v) => (!f.kind || v.kind === f.kind) && (!f.status || v.status === f.status) && (!f.tenant || v.tenantId === f.tenant));
     return { items: all.slice(f.offset, f.offset + f.limit), total: all.length };
   }
   async lockSharedByIds(ids: readonly string[]) {

@@ -69,7 +69,7 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const queue = new JobQueue(config.queueName, producerRedis, { attempts: config.jobAttempts });
   const uow = new PostgresUnitOfWork(sql);
   const outbox = new OutboxRepository(sql);
-  const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs });
+  const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs, tenantMaxRunning: tenantMaxRunning(config) });
   const webhookQueue = new WebhookQueue(webhookQueueName(config.queueName), producerRedis);
   const webhooks = new WebhookRepository(sql);
   const dispatcher = new WebhookDispatcher(webhooks, webhookQueue, logger, config.webhooks);
@@ -95,6 +95,14 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+/**
+ * TENANT_MAX_RUNNING, or half the worker slots: this process's WORKER_CONCURRENCY is all a process
+ * knows of the cluster, so with N identical workers the cap is half of one worker's slots, not of N's.
+ */
+export function tenantMaxRunning(config: Config): number {
+  return config.tenantMaxRunning ?? Math.max(1, Math.floor(config.workerConcurrency / 2));
 }
 
 /** The retention pass over this process's infrastructure (the worker runs it hourly, `npm run cleanup` once). */

@@ -42,6 +42,7 @@ export class Reconciler {
       if (batch.length < BATCH) break;
     }
     while ((await this.lifecycle.failBlocked(BATCH)) === BATCH);
+    while ((await this.lifecycle.unparkEligible(BATCH)) === BATCH);
     while ((await this.webhooks.requeueOverdue(BATCH)) === BATCH);
     return handed;
   }

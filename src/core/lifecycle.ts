@@ -16,6 +16,11 @@ export interface LifecycleOptions {
   leaseMs: number;
   /** Jobs per transaction when everything pending is run. */
   runBatchSize?: number;
+  /**
+   * Jobs one tenant may have in progress while another tenant has work waiting (TENANT_MAX_RUNNING;
+   * a tenant's own row may say otherwise). Absent: no cap.
+   */
+  tenantMaxRunning?: number;
 }
 
 /** A claimed job, owned by the execution holding this fence. */
@@ -33,6 +38,11 @@ export type ClaimResult =
   | { kind: 'skipped'; ended: boolean }
   /** Another execution holds a live lease on it: deliver again once the lease ends. */
   | { kind: 'busy'; until: Date }
+  /**
+   * Its tenant has its cap of jobs in progress while others wait: it stays queued, out of the
+   * queue, and is handed over again when a slot frees. No attempt was spent.
+   */
+  | { kind: 'parked' }
   /** It can never run (bad input, or a dependency failed): it has failed now. */
   | { kind: 'failed'; reason: string; ended: true };
 
@@ -223,7 +233,10 @@ export class JobLifecycle {
       const events = cancelled.map((j) => jobEvent('job.cancelled', j));
       await this.failOutputs(s, cancelled, events);
       await s.outbox.append(events);
-      return { job: cancelled.find((j) => j.id === id)!, ended: cancelled };
+      return { job: cancelled.find((j) => j.id === id)!, ended: cancelled, wasRunning: job.status === 'in_progress' };
+    }).then(async ({ wasRunning, ...outcome }) => {
+      if (wasRunning) await this.unparkFreed();
+      return outcome;
     });
   }
 
@@ -259,7 +272,11 @@ export class JobLifecycle {
    * their events commit together; a job whose inputs cannot work fails here, at once.
    */
   async claim(jobId: string): Promise<ClaimResult> {
-    return this.uow.run(async (s) => {
+    const result = await this.uow.run(async (s): Promise<ClaimResult> => {
+      if (await this.overTenantCap(s, jobId)) {
+        await s.jobs.park(jobId);
+        return { kind: 'parked' };
+      }
       const job = await s.jobs.claim(jobId, this.opts.leaseMs);
       if (!job) return this.whyNotClaimed(s, jobId);
       const fence = { jobId, token: job.attempts };
@@ -275,6 +292,38 @@ export class JobLifecycle {
       events.push(...outputs.map(videoStatusEvent));
       await s.outbox.append(events);
       return { kind: 'claimed', execution: { ...fence, job, ...prepared } };
+    });
+    if (result.kind === 'failed') await this.unparkFreed();
+    return result;
+  }
+
+  /** Whether a queued job's tenant already has its cap of jobs in progress while another tenant waits. */
+  private async overTenantCap(s: Stores, jobId: string): Promise<boolean> {
+    const cap = this.opts.tenantMaxRunning;
+    if (!cap) return false;
+    const row = await s.jobs.findById(jobId);
+    if (row?.status !== 'queued') return false;
+    const slots = await s.jobs.lockTenantSlots(row.tenantId);
+    return slots.othersWaiting && slots.running >= (slots.maxRunning ?? cap);
+  }
+
+  /**
+   * A job in progress ended, so a slot is free: the oldest parked job that may run now is handed to
+   * the queue again. Apart from the change that ended the job, and never failing it: the reconciler
+   * hands parked jobs over too.
+   */
+  async unparkFreed(): Promise<void> {
+    await this.unparkEligible(1).catch(() => {});
+  }
+
+  /** Repair for the reconciler, and the hand-over after a slot frees: parked jobs that may run now go back to the queue. */
+  async unparkEligible(limit: number): Promise<number> {
+    const cap = this.opts.tenantMaxRunning;
+    if (!cap) return 0;
+    return this.uow.run(async (s) => {
+      const unparked = await s.jobs.unparkEligible(limit, cap);
+      await s.outbox.append(unparked.map((j) => jobEvent('job.runnable', j)));
+      return unparked.length;
     });
   }
 
@@ -347,6 +396,7 @@ export class JobLifecycle {
     // Apart, so two dependencies finishing at once never wait for each other's locks; if this fails
     // the reconciler hands the dependants over.
     await this.releaseDependants(completed.id).catch(() => {});
+    await this.unparkFreed();
     return true;
   }
 
@@ -369,7 +419,7 @@ export class JobLifecycle {
   async fail(execution: Execution, failure: JobFailure): Promise<FailOutcome> {
     const attemptsUsed = execution.token - execution.job.attemptBase;
     const final = !isRetryableJobError(failure.code) || attemptsUsed >= this.opts.maxAttempts;
-    return this.uow.run(async (s) => {
+    const outcome = await this.uow.run(async (s): Promise<FailOutcome> => {
       const events: NewEvent[] = [];
       if (!final) {
         const row = await s.jobs.recordAttemptError(execution, failure);
@@ -382,6 +432,8 @@ export class JobLifecycle {
       await s.outbox.append(events);
       return 'failed';
     });
+    if (outcome === 'failed') await this.unparkFreed();
+    return outcome;
   }
 
   /** Repair for the reconciler: queued jobs whose dependency failed or was cancelled fail now. */

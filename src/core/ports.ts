@@ -26,6 +26,12 @@ export interface Fence {
   token: number;
 }
 
+export interface TenantSlots {
+  running: number;
+  maxRunning: number | null;
+  othersWaiting: boolean;
+}
+
 export interface Throughput {
   encodeSecPerSec: number | null;
   copySecPerSec: number | null;
@@ -48,7 +54,7 @@ export interface JobStore {
   /** failed → queued as a fresh run (progress, error, timestamps cleared; a new attempt budget). */
   requeueFailed(ids: readonly string[]): Promise<Job[]>;
   /**
-   * queued (with every dependency completed), or in_progress whose lease has lapsed → in_progress,
+   * queued (with every dependency completed; unparked), or in_progress whose lease has lapsed → in_progress,
    * attempts + 1, leased for `leaseMs`. The returned row's `attempts` is the new execution's token.
    */
   claim(id: string, leaseMs: number): Promise<Job | undefined>;
@@ -72,9 +78,22 @@ export interface JobStore {
   findUnfinishedTouchingVideo(videoId: string): Promise<Job[]>;
   /**
    * Jobs the queue should hold, by id after `afterId`: queued ones whose dependencies have all
-   * completed, and running ones whose lease has lapsed (their worker is gone).
+   * completed (parked ones excepted), and running ones whose lease has lapsed (their worker is gone).
    */
   findReconcilable(afterId: string | null, limit: number): Promise<Job[]>;
+  /**
+   * Takes the tenant's scheduling lock for the rest of the transaction (claims of one tenant decide
+   * one at a time) and says how many of its jobs are in progress, its own cap (null: the default),
+   * and whether another tenant has a queued job ready to run and not parked.
+   */
+  lockTenantSlots(tenantId: string): Promise<TenantSlots>;
+  /** Leaves a queued job queued but out of the queue, until `unparkEligible` hands it back. */
+  park(id: string): Promise<void>;
+  /**
+   * Up to `limit` parked jobs, oldest parked first, whose tenant may run one more now (below its
+   * cap, or no other tenant has work waiting); they are unparked and returned.
+   */
+  unparkEligible(limit: number, defaultCap: number): Promise<Job[]>;
   /** Queued jobs with a failed, cancelled or missing dependency: they can never run. */
   findQueuedBlocked(limit: number): Promise<Job[]>;
   /**

@@ -50,13 +50,16 @@ export class OutboxRepository implements OutboxStore {
    * relays in many processes split the rows and none holds a lock while it talks to Redis.
    */
   async claimDispatchable(limit: number, claimMs: number): Promise<OutboxRow[]> {
+    // In id order: RETURNING gives rows in no particular order, and the queue hands jobs out in the order they are added.
     return this.sql<OutboxRow[]>`
-      UPDATE outbox SET claimed_until = now() + ${claimMs} * interval '1 millisecond'
-      WHERE id IN (
-        SELECT id FROM outbox
-        WHERE dispatch AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-      RETURNING id, event_id, tx::text AS tx, type, subject, subject_id, seq, payload, tenant_id, created_at`;
+      WITH claimed AS (
+        UPDATE outbox SET claimed_until = now() + ${claimMs} * interval '1 millisecond'
+        WHERE id IN (
+          SELECT id FROM outbox
+          WHERE dispatch AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+          ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id, event_id, tx::text AS tx, type, subject, subject_id, seq, payload, tenant_id, created_at)
+      SELECT * FROM claimed ORDER BY id`;
   }
 
   async markDispatched(ids: readonly number[]): Promise<void> {

@@ -190,7 +190,7 @@ class MemoryJobStore implements JobStore {
     const now = this.clock.now();
     return [...this.rows.values()]
       .filter((j) => afterId === null || j.id > afterId)
-      .filter((j) => (j.status === 'in_progress' && (!j.leaseUntil || j.leaseUntil < now)) || (j.status === 'queued' && this.depsCompleted(j)))
+      .filter((j) => (j.status === 'in_progress' && (!j.leaseUntil || j.leaseUntil < now)) || (j.status === 'queued' && !j.parkedAt && this.depsCompleted(j)))
       .sort(byId)
       .slice(0, limit);
   }
@@ -215,6 +215,27 @@ class MemoryJobStore implements JobStore {
       return !d || d.status === 'failed' || d.status === 'cancelled';
     };
     return [...this.rows.values()].filter((j) => j.status === 'queued' && j.dependsOn.some(dead)).sort(byId).slice(0, limit);
+  }
+  async lockTenantSlots(tenantId: string) {
+    const all = [...this.rows.values()];
+    const running = all.filter((j) => j.tenantId === tenantId && j.status === 'in_progress').length;
+    const othersWaiting = all.some((j) => j.status === 'queued' && j.tenantId !== tenantId && !j.parkedAt && this.depsCompleted(j));
+    return { running, maxRunning: null, othersWaiting };
+  }
+  async park(id: string) {
+    const j = this.rows.get(id);
+    if (j?.status === 'queued') this.rows.set(id, { ...j, parkedAt: this.clock.now() });
+  }
+  async unparkEligible(limit: number, defaultCap: number) {
+    const all = [...this.rows.values()];
+    const running = (t: string) => all.filter((j) => j.tenantId === t && j.status === 'in_progress').length;
+    const waiting = (t: string) => all.some((j) => j.status === 'queued' && j.tenantId !== t && !j.parkedAt && this.depsCompleted(j));
+    const picked = all
+      .filter((j) => j.status === 'queued' && j.parkedAt && (running(j.tenantId) < defaultCap || !waiting(j.tenantId)))
+      .sort((a, b) => a.parkedAt!.getTime() - b.parkedAt!.getTime() || byId(a, b))
+      .slice(0, limit);
+    for (const j of picked) this.rows.set(j.id, { ...j, parkedAt: null });
+    return picked.map((j) => this.rows.get(j.id)!);
   }
 }
 

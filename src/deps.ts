@@ -34,6 +34,7 @@ import { VideoService } from './services/video.service.js';
 import { FileStorage } from './storage/file-storage.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { KeyService } from './services/key.service.js';
+import { StorageQuota } from './services/storage-quota.js';
 
 /** The backing connections every process (API or worker) opens. */
 export interface Infrastructure {
@@ -137,6 +138,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     },
   ];
   const auth = new KeyService(new ApiKeyRepository(sql), config.apiKey);
+  const quota = new StorageQuota(config.tenantQuotaBytes);
   return {
     logger,
     auth,
@@ -147,8 +149,8 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     minFreeBytes: config.minFreeBytes,
     tmpDir: storage.tmpDir,
     videos: new VideoService(uow, storage),
-    uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath })),
-    commands: new CommandService(lifecycle),
+    uploads: new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }), quota),
+    commands: new CommandService(lifecycle, { videos: uow.read.videos, limit: quota }),
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
     runs: new RunService(lifecycle, queue),

@@ -138,8 +138,18 @@ export interface VideoStore {
   markReady(id: string, storageKey: string, m: ProbedMetadata): Promise<Video | undefined>;
   delete(id: string): Promise<Video | undefined>;
   deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]>;
+  /**
+   * Bytes the tenant's stored videos hold and its own quota (null: the default). With `lock`, takes
+   * the tenant's storage lock for the rest of the transaction, so two uploads never both fit.
+   */
+  tenantUsage(tenantId: string, lock: boolean): Promise<TenantUsage>;
   /** Which of `keys` a video record holds. */
   referencedKeys(keys: readonly string[]): Promise<Set<string>>;
+}
+
+export interface TenantUsage {
+  usedBytes: number;
+  quotaBytes: number | null;
 }
 
 export const EVENT_TYPES = [

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/sql-client.js';
-import type { NewVideo, VideoListFilter, VideoStore } from '../core/ports.js';
+import type { NewVideo, TenantUsage, VideoListFilter, VideoStore } from '../core/ports.js';
 import { DEFAULT_TENANT } from '../domain/tenant.js';
 import type { ProbedMetadata, Video, VideoStatus } from '../domain/video.js';
 
@@ -90,6 +90,14 @@ export class VideoRepository implements VideoStore {
         LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
       RETURNING *`;
+  }
+
+  async tenantUsage(tenantId: string, lock: boolean): Promise<TenantUsage> {
+    if (lock) await this.sql`SELECT pg_advisory_xact_lock(hashtextextended(${`tenant-usage:${tenantId}`}, 0))`;
+    const [row] = await this.sql<TenantUsage[]>`
+      SELECT (SELECT COALESCE(sum(size_bytes), 0)::float8 FROM videos WHERE tenant_id = ${tenantId} AND storage_key IS NOT NULL) AS used_bytes,
+        (SELECT quota_bytes::float8 FROM tenants WHERE id = ${tenantId}) AS quota_bytes`;
+    return row!;
   }
 
   async referencedKeys(keys: readonly string[]): Promise<Set<string>> {

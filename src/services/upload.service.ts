@@ -6,7 +6,9 @@ import type { UnitOfWork } from '../core/ports.js';
 import { DomainError } from '../domain/errors.js';
 import type { Video } from '../domain/video.js';
 import type { FileStorage } from '../storage/file-storage.js';
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import { toProbedMetadata } from './media-metadata.js';
+import { StorageQuota } from './storage-quota.js';
 
 export type ProbeMedia = (file: string) => Promise<ProbeResult>;
 
@@ -23,6 +25,7 @@ export class UploadService {
     private readonly uow: UnitOfWork,
     private readonly storage: FileStorage,
     private readonly probe: ProbeMedia,
+    private readonly quota: StorageQuota = new StorageQuota(undefined),
   ) {}
 
   async accept(file: ReceivedFile): Promise<Video> {
@@ -36,7 +39,9 @@ export class UploadService {
       const key = `${id}.${extensionForContainer(result.info.container)}`;
       await this.storage.moveIntoPlace(file.tempPath, key);
       stored = key;
+      const tenantId = file.tenantId ?? DEFAULT_TENANT;
       const video = await this.uow.run(async ({ videos, outbox }) => {
+        await this.quota.ensureRoom(videos, tenantId, result.info.sizeBytes, true);
         const v = await videos.insert({
           id,
           kind: 'upload',
@@ -45,7 +50,7 @@ export class UploadService {
           storageKey: key,
           sourceJobId: null,
           metadata: toProbedMetadata(result.info),
-          tenantId: file.tenantId,
+          tenantId,
         });
         await outbox.append([videoEvent('video.created', v)]);
         return v;

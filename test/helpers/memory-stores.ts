@@ -336,6 +336,10 @@ class MemoryVideoStore implements VideoStore {
     for (const v of gone) this.rows.delete(v.id);
     return gone;
   }
+  async tenantUsage(tenantId: string) {
+    const usedBytes = [...this.rows.values()].filter((v) => v.tenantId === tenantId && v.storageKey).reduce((sum, v) => sum + (v.sizeBytes ?? 0), 0);
+    return { usedBytes, quotaBytes: null };
+  }
   async referencedKeys(keys: readonly string[]) {
     const held = new Set([...this.rows.values()].map((v) => v.storageKey));
     return new Set(keys.filter((k) => held.has(k)));

@@ -147,7 +147,8 @@ describe('the OpenAPI document', () => {
       expect.objectContaining({ name: 'id', in: 'path', required: true }),
       expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
     ]);
-    expect(Object.keys(trim.responses)).toEqual(['201', '400', '404', '409', '413', '415', '422', '503']);
+    expect(Object.keys(trim.responses)).toEqual(['201', '400', '403', '404', '409', '413', '415', '422', '429', '503', '507']);
+    expect(trim['x-required-scope']).toBe('write');
     expect(body.properties.metadata.type).toBe('object');
   });
 
@@ -198,5 +199,20 @@ describe('the OpenAPI document', () => {
       .sort();
     expect(idempotent).toEqual(expect.arrayContaining(['post /api/jobs/run', 'post /api/jobs/{id}/retry', 'post /api/videos', 'post /api/videos/concat', 'post /api/videos/{id}/trim']));
     expect(idempotent.filter((r) => !r.startsWith('post ') || r.endsWith('/cancel'))).toEqual([]);
+  });
+});
+
+describe('scopes in the OpenAPI document', () => {
+  it('when built, then every keyed operation names the scope it needs and documents 403 and 429; GETs need read, keys need admin', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: true }) as Json;
+    for (const [p, item] of Object.entries<Json>(doc.paths)) {
+      if (!p.startsWith('/api/') || p === '/api/openapi.json') continue;
+      for (const [method, op] of Object.entries<Json>(item)) {
+        expect(['read', 'write', 'admin'], `${method} ${p}`).toContain(op['x-required-scope']);
+        expect(Object.keys(op.responses), `${method} ${p}`).toEqual(expect.arrayContaining(['401', '403', '429']));
+        if (p.startsWith('/api/keys')) expect(op['x-required-scope']).toBe('admin');
+        else if (method === 'get' || method === 'head') expect(op['x-required-scope'], `${method} ${p}`).toBe('read');
+      }
+    }
   });
 });

@@ -72,7 +72,7 @@ export class JobRepository implements JobStore {
   async markQueued(ids: readonly string[]): Promise<Job[]> {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
-      UPDATE jobs SET status = 'queued', queued_at = now(), updated_at = now(), event_seq = event_seq + 1
+      UPDATE jobs SET status = 'queued', queued_at = now(), parked_at = NULL, updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'pending'
       RETURNING *`;
   }
@@ -81,7 +81,7 @@ export class JobRepository implements JobStore {
     if (ids.length === 0) return [];
     return this.sql<Job[]>`
       UPDATE jobs SET status = 'queued', progress = 0, error = NULL, error_code = NULL, result = NULL, queued_at = now(), started_at = NULL,
-        finished_at = NULL, lease_until = NULL, attempt_base = attempts, updated_at = now(), event_seq = event_seq + 1
+        finished_at = NULL, lease_until = NULL, parked_at = NULL, attempt_base = attempts, updated_at = now(), event_seq = event_seq + 1
       WHERE id = ANY(${ids as string[]}::uuid[]) AND status = 'failed' RETURNING *`;
   }
 

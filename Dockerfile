@@ -8,6 +8,7 @@ RUN npm ci --omit=dev --no-fund --no-audit
 COPY tsconfig.json ./
 COPY src ./src
 COPY workers ./workers
-ENV NODE_ENV=production DATA_DIR=/data STORAGE_DIR=/data/storage
+# HOST: a container is reached through its published port, never its loopback.
+ENV NODE_ENV=production DATA_DIR=/data STORAGE_DIR=/data/storage HOST=0.0.0.0
 EXPOSE 3000
 CMD ["node", "--import", "tsx", "workers/main.ts"]

@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { apiKeyAuth } from './http/auth.middleware.js';
+import { authenticate } from './http/auth.middleware.js';
+import { cors } from './http/cors.middleware.js';
+import { keysRouter } from './http/keys.routes.js';
+import { rateLimit } from './http/rate-limit.middleware.js';
+import type { KeyService } from './services/key.service.js';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { eventsRouter } from './http/events.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
@@ -38,7 +41,14 @@ import type { WebhookService } from './services/webhook.service.js';
 
 export interface AppDeps {
   logger: Logger;
-  apiKey: string | undefined;
+  /** API keys: who a request acts for, and whether the API needs a key at all. */
+  auth: KeyService;
+  /** Origins allowed to call the API from a browser (CORS_ORIGINS). */
+  corsOrigins: readonly string[];
+  /** Requests per key per minute (RATE_LIMIT_PER_MINUTE); 0: unlimited. */
+  rateLimitPerMinute: number;
+  /** Whether the OpenAPI document says a key is needed (API_KEY set, or keys created). */
+  apiKeyRequired: boolean;
   maxUploadBytes: number;
   minFreeBytes: number;
   tmpDir: string;
@@ -74,19 +84,20 @@ export function buildApp(d: AppDeps): Express {
   app.use(helmet({ contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'same-site' } }));
   app.use(d.drain.middleware);
   app.use(d.metrics.httpMiddleware());
+  app.use(cors(d.corsOrigins));
 
   app.use(serviceRouter({ checks: d.readiness, metrics: d.metrics }));
   // Before the API-key check: the document is public.
-  app.use('/api', openApiRouter({ apiKeyRequired: Boolean(d.apiKey) }));
+  app.use('/api', openApiRouter({ apiKeyRequired: d.apiKeyRequired }));
   // Also before it: a signed link is its own credential.
   app.use('/api', signedDownloadRouter({ links: d.links, downloads: d.downloads, downloadMode: d.downloadMode }));
 
-  // Every request that got past apiKeyAuth carries API_KEY itself, so its hash is the caller's scope.
-  const scope = d.apiKey ? createHash('sha256').update(d.apiKey).digest('hex') : '';
-  const idempotent = idempotency({ store: d.idempotencyKeys, scopeOf: () => scope, logger: d.logger });
+  // Keys of different API keys never meet, so one client cannot replay another's answer.
+  const idempotent = idempotency({ store: d.idempotencyKeys, scopeOf: (req) => d.auth.idempotencyScopeOf(req.principal), logger: d.logger });
 
   const api = express.Router();
-  api.use(apiKeyAuth(d.apiKey));
+  api.use(authenticate(d.auth));
+  api.use(rateLimit(d.rateLimitPerMinute));
   // Before the JSON parser: tus bodies are the upload's bytes.
   api.use(
     uploadsRouter({
@@ -117,7 +128,8 @@ export function buildApp(d: AppDeps): Express {
   api.use(jobsRouter({ jobs: d.jobs, runs: d.runs, plans: d.plans, idempotency: idempotent }));
   api.use(webhooksRouter(d.webhooks, idempotent));
   api.use(callbacksRouter(d.jobs, d.webhooks));
-  api.use(sessionRouter(d.apiKey));
+  api.use(sessionRouter(d.auth));
+  api.use(keysRouter(d.auth));
   api.use(eventsRouter(d.events, d.drain));
   app.use('/api', api);
   // The studio page is public (it holds no data); it asks for the API key when the API answers 401.

@@ -7,6 +7,11 @@ const positiveInt = z.coerce.number().int().positive();
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).optional(),
+  CORS_ORIGINS: z.string().optional(),
+  TENANT_MAX_RUNNING: positiveInt.optional(),
+  TENANT_QUOTA_BYTES: z.coerce.number().int().min(0).optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(0),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -57,6 +62,16 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 export type Config = Readonly<{
   port: number;
+  /** Where the API listens; undefined: 127.0.0.1 while no key protects it, every interface once one does. */
+  host: string | undefined;
+  /** Origins a browser may call the API from (CORS_ORIGINS); empty: no CORS headers at all. */
+  corsOrigins: readonly string[];
+  /** Jobs one tenant may have in progress at once; undefined: half the worker slots (see tenantMaxRunning). */
+  tenantMaxRunning: number | undefined;
+  /** Bytes of stored video one tenant may hold, unless its own row says otherwise; undefined: no quota. */
+  tenantQuotaBytes: number | undefined;
+  /** Requests one key may make per minute; 0: no limit. */
+  rateLimitPerMinute: number;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   dataDir: string;
@@ -103,6 +118,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze({
     port: e.PORT,
+    host: e.HOST,
+    corsOrigins: Object.freeze(
+      (e.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
+    ),
+    tenantMaxRunning: e.TENANT_MAX_RUNNING,
+    tenantQuotaBytes: e.TENANT_QUOTA_BYTES,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     dataDir: path.resolve(e.DATA_DIR),

@@ -42,11 +42,16 @@ import { ImportQueue, importQueueName } from './queue/import-queue.js';
 import { ResumableUploadRepository } from './repositories/resumable-upload.repository.js';
 import { ResumableUploadService } from './services/resumable-upload.service.js';
 import { UrlImportService } from './services/url-import.service.js';
+import { ApiKeyRepository } from './repositories/api-key.repository.js';
+import { KeyService } from './services/key.service.js';
+import { StorageQuota } from './services/storage-quota.js';
 
 /** The backing connections every process (API or worker) opens. */
 export interface Infrastructure {
   sql: Sql;
   storage: Storage;
+  /** The per-tenant storage quota uploads and commands are held to. */
+  quota: StorageQuota;
   queue: JobQueue;
   uow: PostgresUnitOfWork;
   outbox: OutboxRepository;
@@ -82,7 +87,7 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const queue = new JobQueue(config.queueName, producerRedis, { attempts: config.jobAttempts });
   const uow = new PostgresUnitOfWork(sql);
   const outbox = new OutboxRepository(sql);
-  const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs });
+  const lifecycle = new JobLifecycle(uow, { maxAttempts: config.jobAttempts, leaseMs: config.jobLeaseMs, tenantMaxRunning: tenantMaxRunning(config) });
   const webhookQueue = new WebhookQueue(webhookQueueName(config.queueName), producerRedis);
   const webhooks = new WebhookRepository(sql);
   const callbackSecret = config.webhooks.secret ?? (await keptSecret(path.join(config.dataDir, 'webhook-secret'), generateSecret));
@@ -90,7 +95,8 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
   const importQueue = new ImportQueue(importQueueName(config.queueName), producerRedis, { attempts: config.imports.attempts });
   const relay = new OutboxRelay(outbox, queue, logger, {}, dispatcher, importQueue);
   relay.start();
-  const uploads = new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }));
+  const quota = new StorageQuota(config.tenantQuotaBytes);
+  const uploads = new UploadService(uow, storage, (file) => probeMedia(file, { ffprobePath: config.ffprobePath, ffmpegPath: config.ffmpegPath }), quota);
   // Beside videos/ (same volume, so a finished upload is renamed into place), outside tmp/ (whose files retention judges by age alone).
   const tusStore = new FileStore({ directory: path.join(storage.scratch.root, 'resumable'), expirationPeriodInMilliseconds: config.uploadExpiryMs });
   const resumable = new ResumableUploadService(new ResumableUploadRepository(sql), tusStore, uploads, {
@@ -115,6 +121,7 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
     webhooks,
     dispatcher,
     uploads,
+    quota,
     resumable,
     importQueue,
     imports,
@@ -128,6 +135,14 @@ export async function openInfrastructure(config: Config, urls: ResolvedUrls, log
       storage.close();
     },
   };
+}
+
+/**
+ * TENANT_MAX_RUNNING, or half the worker slots: this process's WORKER_CONCURRENCY is all a process
+ * knows of the cluster, so with N identical workers the cap is half of one worker's slots, not of N's.
+ */
+export function tenantMaxRunning(config: Config): number {
+  return config.tenantMaxRunning ?? Math.max(1, Math.floor(config.workerConcurrency / 2));
 }
 
 /** The retention pass over this process's infrastructure (the worker runs it hourly, `npm run cleanup` once). */
@@ -164,9 +179,13 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
       },
     },
   ];
+  const auth = new KeyService(new ApiKeyRepository(sql), config.apiKey);
   return {
     logger,
-    apiKey: config.apiKey,
+    auth,
+    corsOrigins: config.corsOrigins,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    apiKeyRequired: await auth.keyRequired().catch(() => Boolean(config.apiKey)),
     maxUploadBytes: config.maxUploadBytes,
     minFreeBytes: config.minFreeBytes,
     tmpDir: storage.scratch.tmpDir,
@@ -174,7 +193,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     uploads: infra.uploads,
     resumable: infra.resumable,
     imports: infra.imports,
-    commands: new CommandService(lifecycle, config.webhooks.allowPrivate),
+    commands: new CommandService(lifecycle, { videos: uow.read.videos, limit: infra.quota }, config.webhooks.allowPrivate),
     downloads,
     // Presigned URLs exist only where the store has them (s3); the fs store always proxies.
     downloadMode: config.storage.backend === 's3' ? config.storage.downloads : 'proxy',

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from './config.js';
 import { buildAppDeps, openInfrastructure, type Infrastructure } from './deps.js';
 import { createLogger } from './logger.js';
 import { checkBinary } from './preflight.js';
+import { planListen, type ListenPlan } from './http/listen-host.js';
 
 /** What the process runner needs of a worker: workers/ builds it, so src/ never imports workers/. */
 export interface WorkerHandle {
@@ -73,15 +74,17 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
   let server: Server | undefined;
   let closeDeps: (() => Promise<void>) | undefined;
   let drain: Drain | undefined;
+  let plan: ListenPlan | undefined;
   if (roles.api) {
     const deps = await buildAppDeps(config, infra, logger);
     closeDeps = deps.close;
     drain = deps.drain;
     const app = buildApp(deps);
+    plan = planListen(config.host, await deps.auth.keyRequired().catch(() => Boolean(config.apiKey)));
     try {
-      server = await listen(app, config.port);
+      server = await listen(app, config.port, plan.host);
     } catch (err) {
-      console.error(listenFailure(err as NodeJS.ErrnoException, config.port));
+      console.error(listenFailure(err as NodeJS.ErrnoException, config.port, plan.host));
       await closeInOrder(logger, [
         ['app dependencies', STEP_LIMIT_MS, closeDeps],
         ['database, queue and storage', STEP_LIMIT_MS, () => infra.close()],
@@ -132,8 +135,11 @@ export async function runProcess(roles: ProcessRoles): Promise<void> {
   // Only now: a supervisor that signals the moment it reads "ready" must meet the handlers above.
   const address = server?.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  if (plan?.open) logger.warn(`The API is open: no API key is configured and HOST=${plan.host} lets any machine that reaches port ${port} read, run and delete everything (set API_KEY or create a key with npm run keys).`);
+  const listening = !plan ? undefined : plan.host === undefined ? 'every interface' : plan.loopbackByDefault ? '127.0.0.1 only (no API key is configured; HOST=0.0.0.0 listens on every interface)' : plan.host;
   logger.info(
     {
+      listening,
       database: backends.description.database,
       redis: backends.description.redis,
       storage: config.storageDir,
@@ -186,14 +192,16 @@ async function drainServer(server: Server, drain: Drain, graceMs: number, logger
 }
 
 /** Express 5 hands a listen error (EADDRINUSE, EACCES) to the callback instead of throwing. */
-function listen(app: Express, port: number): Promise<Server> {
+function listen(app: Express, port: number, host: string | undefined): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, (err?: Error) => (err ? reject(err) : resolve(server)));
+    const done = (err?: Error) => (err ? reject(err) : resolve(server));
+    const server = host === undefined ? app.listen(port, done) : app.listen(port, host, done);
   });
 }
 
-function listenFailure(err: NodeJS.ErrnoException, port: number): string {
+function listenFailure(err: NodeJS.ErrnoException, port: number, host: string | undefined): string {
   if (err.code === 'EADDRINUSE') return `Cannot listen on port ${port}: it is already in use (another instance?). Stop that process or set PORT to a free port.`;
   if (err.code === 'EACCES') return `Cannot listen on port ${port}: permission denied. Set PORT to a port above 1023.`;
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return `Cannot listen on ${host}:${port}: this machine has no such address (HOST).`;
   return `Cannot listen on port ${port} (PORT): ${err.message}`;
 }

@@ -36,7 +36,8 @@ function describeStop(reason: { kind: 'stalled' | 'timeout'; ms: number }): stri
 }
 
 export type RunOutcome =
-  | { kind: 'completed' | 'skipped' | 'lost' | 'failed' }
+  /** `parked`: its tenant is at its cap; the job left the queue and comes back when a slot frees. */
+  | { kind: 'completed' | 'skipped' | 'lost' | 'failed' | 'parked' }
   /** Another execution owns the job until `until`: deliver it again then. */
   | { kind: 'busy'; until: Date }
   /** The attempt failed and the queue should try again; `error` is what to throw. */
@@ -69,6 +70,7 @@ export class JobRunner {
   async run(jobId: string, workerSignal?: AbortSignal): Promise<RunOutcome> {
     const claim = await this.d.lifecycle.claim(jobId);
     if (claim.kind === 'busy') return { kind: 'busy', until: claim.until };
+    if (claim.kind === 'parked') return { kind: 'parked' };
     if (claim.kind !== 'claimed') {
       // An ended job's files go with it, even those of an execution that died before it could clean up.
       if (claim.ended) await this.d.storage.scratch.discardJobTemps(jobId);

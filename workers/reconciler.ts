@@ -52,6 +52,7 @@ export class Reconciler {
       if (batch.length < BATCH) break;
     }
     while ((await this.lifecycle.failBlocked(BATCH)) === BATCH);
+    while ((await this.lifecycle.unparkEligible(BATCH)) === BATCH);
     while ((await this.webhooks.requeueOverdue(BATCH)) === BATCH);
     if (this.imports) {
       const stalled = await this.imports.videos.findStalledImports(new Date(Date.now() - this.imports.staleAfterMs), BATCH);

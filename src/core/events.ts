@@ -12,11 +12,11 @@ const dispatched = (type: EventType) => type === 'job.runnable' || type === 'vid
 
 /** The event announcing a job change; its payload is the Job as the API returns it. */
 export function jobEvent(type: JobEventType, job: Job): NewEvent {
-  return { type, subject: 'job', subjectId: job.id, seq: job.eventSeq, payload: toJobResource(job), dispatch: dispatched(type) };
+  return { type, subject: 'job', subjectId: job.id, seq: job.eventSeq, payload: toJobResource(job), dispatch: dispatched(type), tenantId: job.tenantId };
 }
 
 export function videoEvent(type: VideoEventType, video: Video): NewEvent {
-  return { type, subject: 'video', subjectId: video.id, seq: video.eventSeq, payload: toVideoResource(video), dispatch: dispatched(type) };
+  return { type, subject: 'video', subjectId: video.id, seq: video.eventSeq, payload: toVideoResource(video), dispatch: dispatched(type), tenantId: video.tenantId };
 }
 
 /** The video event that a status change of an output means. */

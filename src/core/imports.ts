@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import { randomUUID } from 'node:crypto';
 import type { ImportErrorCode } from '../domain/import.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
@@ -9,13 +10,21 @@ import type { UnitOfWork } from './ports.js';
  * `processing` video and the event that hands it to a worker; the worker's outcome is one guarded
  * update (processing → ready | failed) with its event, in one transaction.
  */
+export interface ImportOwner {
+  id?: string | undefined;
+  tenantId?: string;
+}
+
 export class ImportLifecycle {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async request(url: string, name: string | null): Promise<Video> {
+  /** `owner.id`: chosen by the caller (an Idempotency-Key's); when that video exists, it is the answer. */
+  async request(url: string, name: string | null, owner: ImportOwner = {}): Promise<Video> {
     return this.uow.run(async ({ videos, outbox }) => {
+      const earlier = owner.id ? await videos.findById(owner.id) : undefined;
+      if (earlier) return earlier;
       const video = await videos.insert({
-        id: randomUUID(),
+        id: owner.id ?? randomUUID(),
         kind: 'upload',
         status: 'processing',
         originalName: name,
@@ -23,6 +32,7 @@ export class ImportLifecycle {
         sourceJobId: null,
         metadata: null,
         sourceUrl: url,
+        tenantId: owner.tenantId ?? DEFAULT_TENANT,
       });
       await outbox.append([videoEvent('video.created', video), videoEvent('video.import_requested', video)]);
       return video;

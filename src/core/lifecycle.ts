@@ -3,6 +3,7 @@ import { conflict, DomainError, notFound, validation } from '../domain/errors.js
 import { isFinished, isRetryableJobError, type Job, type JobFailure, type JobResult, type JobType } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
 import { orderByDependencies } from '../domain/job-order.js';
+import { DEFAULT_TENANT, visibleTo, type TenantFilter } from '../domain/tenant.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
 import { commandOf } from './commands/index.js';
 import { jobEvent, videoStatusEvent } from './events.js';
@@ -24,6 +25,11 @@ export interface LifecycleOptions {
   leaseMs: number;
   /** Jobs per transaction when everything pending is run. */
   runBatchSize?: number;
+  /**
+   * Jobs one tenant may have in progress while another tenant has work waiting (TENANT_MAX_RUNNING;
+   * a tenant's own row may say otherwise). Absent: no cap.
+   */
+  tenantMaxRunning?: number;
 }
 
 /** A claimed job, owned by the execution holding this fence. */
@@ -41,6 +47,11 @@ export type ClaimResult =
   | { kind: 'skipped'; ended: boolean }
   /** Another execution holds a live lease on it: deliver again once the lease ends. */
   | { kind: 'busy'; until: Date }
+  /**
+   * Its tenant has its cap of jobs in progress while others wait: it stays queued, out of the
+   * queue, and is handed over again when a slot frees. No attempt was spent.
+   */
+  | { kind: 'parked' }
   /** It can never run (bad input, or a dependency failed): it has failed now. */
   | { kind: 'failed'; reason: string; ended: true };
 
@@ -53,6 +64,14 @@ export interface FinishedOutput {
 }
 
 export type FailOutcome = 'failed' | 'retrying' | 'stale';
+
+/** Whose a new record is, and whose records the caller may use as inputs. */
+export interface Tenancy {
+  owner: string;
+  sees: TenantFilter;
+}
+
+const ANY_TENANT: Tenancy = { owner: DEFAULT_TENANT, sees: null };
 
 /**
  * The job lifecycle: the only code that changes a job's or an output video's status. Every change
@@ -69,8 +88,11 @@ export class JobLifecycle {
     this.batchSize = opts.runBatchSize ?? 500;
   }
 
-  /** Records a command: a pending job and its pending output video, nothing run. */
-  async record(type: JobType, inputIds: readonly string[], params: unknown, extras: CommandExtras = {}): Promise<Job> {
+  /**
+   * Records a command: a pending job and its pending output video, nothing run. Both belong to
+   * `tenancy.owner`; an input the caller may not see is unknown to it (404), like a missing one.
+   */
+  async record(type: JobType, inputIds: readonly string[], params: unknown, extras: CommandExtras = {}, tenancy: Tenancy = ANY_TENANT): Promise<Job> {
     const clientMetadata = extras.metadata ?? null;
     const command = commandOf(type);
     const parsed = command.params.safeParse(params);
@@ -82,7 +104,7 @@ export class JobLifecycle {
       const earlier = extras.id ? await jobs.findById(extras.id) : undefined;
       if (earlier) return earlier;
       const found = await videos.lockSharedByIds([...new Set(inputIds)]);
-      const byId = new Map(found.map((v) => [v.id, v]));
+      const byId = new Map(found.filter((v) => visibleTo(v, tenancy.sees)).map((v) => [v.id, v]));
       const missing = inputIds.find((id) => !byId.has(id));
       if (missing) throw notFound(`Video ${missing} does not exist.`, 'video_not_found');
       const inputs = inputIds.map((id) => byId.get(id)!);
@@ -100,9 +122,10 @@ export class JobLifecycle {
         sourceJobId: jobId,
         metadata: null,
         clientMetadata,
+        tenantId: tenancy.owner,
       });
       const dependsOn = [...new Set(inputs.map((v) => v.sourceJobId).filter((id): id is string => id !== null))];
-      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata, callbackUrl: extras.callbackUrl ?? null });
+      const job = await jobs.insert({ id: jobId, type, params: parsed.data, inputVideoIds: [...inputIds], outputVideoId: output.id, dependsOn, clientMetadata, callbackUrl: extras.callbackUrl ?? null, tenantId: tenancy.owner });
       await outbox.append([videoStatusEvent(output), jobEvent('job.created', job)]);
       return job;
     });
@@ -111,16 +134,17 @@ export class JobLifecycle {
   /**
    * pending → queued: every pending job (in bounded batches, one transaction each), or the named
    * ones and the pending jobs they depend on. Jobs whose dependencies have all completed are handed
-   * to the queue through the outbox.
+   * to the queue through the outbox. Only `tenant`'s jobs (null: every tenant's); a named job of
+   * another tenant is unknown (404).
    */
-  async run(jobIds?: readonly string[]): Promise<Job[]> {
-    if (jobIds) return orderByDependencies(await this.uow.run((s) => this.queueNamed(s, jobIds)));
+  async run(jobIds?: readonly string[], tenant: TenantFilter = null): Promise<Job[]> {
+    if (jobIds) return orderByDependencies(await this.uow.run((s) => this.queueNamed(s, jobIds, tenant)));
     const queued: Job[] = [];
     let after: string | null = null;
     for (;;) {
       const cursor: string | null = after;
       const { last, moved } = await this.uow.run(async (s) => {
-        const batch = await s.jobs.lockPendingBatch(cursor, this.batchSize);
+        const batch = await s.jobs.lockPendingBatch(cursor, this.batchSize, tenant);
         return { last: batch.at(-1)?.id, moved: await this.queueLocked(s, batch.map((j) => j.id)) };
       });
       queued.push(...moved);
@@ -135,11 +159,11 @@ export class JobLifecycle {
    * The jobs `run(jobIds)` would queue, with what it would do to each, changing nothing: checked as
    * a run checks them (an unknown or non-pending named job is refused the same way).
    */
-  async wouldRun(jobIds?: readonly string[]): Promise<{ job: Job; blockedBy: string | null }[]> {
+  async wouldRun(jobIds?: readonly string[], tenant: TenantFilter = null): Promise<{ job: Job; blockedBy: string | null }[]> {
     const s = this.uow.read;
     let jobs: Job[];
     if (jobIds) {
-      const named = await s.jobs.findByIds(jobIds);
+      const named = (await s.jobs.findByIds(jobIds)).filter((j) => visibleTo(j, tenant));
       const known = new Set(named.map((j) => j.id));
       const unknown = jobIds.find((id) => !known.has(id));
       if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
@@ -150,7 +174,7 @@ export class JobLifecycle {
     } else {
       jobs = [];
       for (let offset = 0; ; offset += this.batchSize) {
-        const { items } = await s.jobs.list({ status: 'pending', limit: this.batchSize, offset });
+        const { items } = await s.jobs.list({ status: 'pending', tenant, limit: this.batchSize, offset });
         jobs.push(...items);
         if (items.length < this.batchSize) break;
       }
@@ -160,8 +184,8 @@ export class JobLifecycle {
     return orderByDependencies(jobs).map((job) => ({ job, blockedBy: deadDependency(job, state) ?? null }));
   }
 
-  private async queueNamed(s: Stores, jobIds: readonly string[]): Promise<Job[]> {
-    const named = await s.jobs.findByIds(jobIds);
+  private async queueNamed(s: Stores, jobIds: readonly string[], tenant: TenantFilter): Promise<Job[]> {
+    const named = (await s.jobs.findByIds(jobIds)).filter((j) => visibleTo(j, tenant));
     const known = new Set(named.map((j) => j.id));
     const unknown = jobIds.find((id) => !known.has(id));
     if (unknown) throw notFound(`Job ${unknown} does not exist.`, 'job_not_found');
@@ -211,17 +235,20 @@ export class JobLifecycle {
    * Cancels the job and every unfinished job that depends on it; a running execution sees it at its
    * next heartbeat. Returns the job and every job this cancel ended.
    */
-  async cancel(id: string): Promise<{ job: Job; ended: Job[] }> {
+  async cancel(id: string, tenant: TenantFilter = null): Promise<{ job: Job; ended: Job[] }> {
     return this.uow.run(async (s) => {
       const [job] = await s.jobs.lock([id]);
-      if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
+      if (!job || !visibleTo(job, tenant)) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
       if (isFinished(job.status)) throw conflict(`Job ${id} is already ${job.status}.`, 'job_finished');
       const dependants = (await s.jobs.dependantsTransitive([id])).filter((j) => !isFinished(j.status));
       const cancelled = await s.jobs.cancel([id, ...dependants.map((j) => j.id)]);
       const events = cancelled.map((j) => jobEvent('job.cancelled', j));
       await this.failOutputs(s, cancelled, events);
       await s.outbox.append(events);
-      return { job: cancelled.find((j) => j.id === id)!, ended: cancelled };
+      return { job: cancelled.find((j) => j.id === id)!, ended: cancelled, wasRunning: job.status === 'in_progress' };
+    }).then(async ({ wasRunning, ...outcome }) => {
+      if (wasRunning) await this.unparkFreed();
+      return outcome;
     });
   }
 
@@ -229,10 +256,10 @@ export class JobLifecycle {
    * Puts a failed job back in the queue as a fresh run, with the failed jobs it depends on: a job
    * that failed because its input failed can only succeed if that input is produced this time.
    */
-  async retry(id: string): Promise<Job> {
+  async retry(id: string, tenant: TenantFilter = null): Promise<Job> {
     return this.uow.run(async (s) => {
       const job = await s.jobs.findById(id);
-      if (!job) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
+      if (!job || !visibleTo(job, tenant)) throw notFound(`Job ${id} does not exist.`, 'job_not_found');
       if (job.status !== 'failed') throw conflict(`Job ${id} is ${job.status}, not failed: only a failed job can be retried.`, 'job_not_failed');
       const failedDeps = (await s.jobs.dependenciesTransitive([id])).filter((d) => d.status === 'failed');
       const locked = await s.jobs.lock([id, ...failedDeps.map((d) => d.id)]);
@@ -257,7 +284,11 @@ export class JobLifecycle {
    * their events commit together; a job whose inputs cannot work fails here, at once.
    */
   async claim(jobId: string): Promise<ClaimResult> {
-    return this.uow.run(async (s) => {
+    const result = await this.uow.run(async (s): Promise<ClaimResult> => {
+      if (await this.overTenantCap(s, jobId)) {
+        await s.jobs.park(jobId);
+        return { kind: 'parked' };
+      }
       const job = await s.jobs.claim(jobId, this.opts.leaseMs);
       if (!job) return this.whyNotClaimed(s, jobId);
       const fence = { jobId, token: job.attempts };
@@ -273,6 +304,38 @@ export class JobLifecycle {
       events.push(...outputs.map(videoStatusEvent));
       await s.outbox.append(events);
       return { kind: 'claimed', execution: { ...fence, job, ...prepared } };
+    });
+    if (result.kind === 'failed') await this.unparkFreed();
+    return result;
+  }
+
+  /** Whether a queued job's tenant already has its cap of jobs in progress while another tenant waits. */
+  private async overTenantCap(s: Stores, jobId: string): Promise<boolean> {
+    const cap = this.opts.tenantMaxRunning;
+    if (!cap) return false;
+    const row = await s.jobs.findById(jobId);
+    if (row?.status !== 'queued') return false;
+    const slots = await s.jobs.lockTenantSlots(row.tenantId);
+    return slots.othersWaiting && slots.running >= (slots.maxRunning ?? cap);
+  }
+
+  /**
+   * A job in progress ended, so a slot is free: the oldest parked job that may run now is handed to
+   * the queue again. Apart from the change that ended the job, and never failing it: the reconciler
+   * hands parked jobs over too.
+   */
+  async unparkFreed(): Promise<void> {
+    await this.unparkEligible(1).catch(() => {});
+  }
+
+  /** Repair for the reconciler, and the hand-over after a slot frees: parked jobs that may run now go back to the queue. */
+  async unparkEligible(limit: number): Promise<number> {
+    const cap = this.opts.tenantMaxRunning;
+    if (!cap) return 0;
+    return this.uow.run(async (s) => {
+      const unparked = await s.jobs.unparkEligible(limit, cap);
+      await s.outbox.append(unparked.map((j) => jobEvent('job.runnable', j)));
+      return unparked.length;
     });
   }
 
@@ -345,6 +408,7 @@ export class JobLifecycle {
     // Apart, so two dependencies finishing at once never wait for each other's locks; if this fails
     // the reconciler hands the dependants over.
     await this.releaseDependants(completed.id).catch(() => {});
+    await this.unparkFreed();
     return true;
   }
 
@@ -367,7 +431,7 @@ export class JobLifecycle {
   async fail(execution: Execution, failure: JobFailure): Promise<FailOutcome> {
     const attemptsUsed = execution.token - execution.job.attemptBase;
     const final = !isRetryableJobError(failure.code) || attemptsUsed >= this.opts.maxAttempts;
-    return this.uow.run(async (s) => {
+    const outcome = await this.uow.run(async (s): Promise<FailOutcome> => {
       const events: NewEvent[] = [];
       if (!final) {
         const row = await s.jobs.recordAttemptError(execution, failure);
@@ -380,6 +444,8 @@ export class JobLifecycle {
       await s.outbox.append(events);
       return 'failed';
     });
+    if (outcome === 'failed') await this.unparkFreed();
+    return outcome;
   }
 
   /** Repair for the reconciler: queued jobs whose dependency failed or was cancelled fail now. */

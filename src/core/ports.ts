@@ -1,5 +1,6 @@
 import type { Job, JobFailure, JobResult, JobStatus, JobType } from '../domain/job.js';
 import type { ClientMetadata } from '../domain/metadata.js';
+import type { TenantFilter } from '../domain/tenant.js';
 import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/video.js';
 
 /**
@@ -8,9 +9,11 @@ import type { ProbedMetadata, Video, VideoKind, VideoStatus } from '../domain/vi
  * result means another actor got there first (or the caller's execution is stale).
  */
 
-export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata' | 'callbackUrl'>>;
+export type NewJob = Pick<Job, 'id' | 'type' | 'params' | 'inputVideoIds' | 'outputVideoId' | 'dependsOn'> & Partial<Pick<Job, 'clientMetadata' | 'callbackUrl' | 'tenantId'>>;
 
 export interface JobListFilter {
+  /** Only this tenant's jobs; null or absent: every tenant's. */
+  tenant?: TenantFilter;
   status?: JobStatus;
   type?: JobType;
   limit: number;
@@ -21,6 +24,12 @@ export interface JobListFilter {
 export interface Fence {
   jobId: string;
   token: number;
+}
+
+export interface TenantSlots {
+  running: number;
+  maxRunning: number | null;
+  othersWaiting: boolean;
 }
 
 export interface Throughput {
@@ -38,14 +47,14 @@ export interface JobStore {
   lock(ids: readonly string[]): Promise<Job[]>;
   /** Locks rows a decision rests on (dependencies) for share, in id order: waits for a change in flight. */
   lockShared(ids: readonly string[]): Promise<Job[]>;
-  /** Up to `limit` pending jobs after `afterId` in id order, locked (waiting for other lockers). */
-  lockPendingBatch(afterId: string | null, limit: number): Promise<Job[]>;
+  /** Up to `limit` pending jobs (of `tenant`, when given) after `afterId` in id order, locked (waiting for other lockers). */
+  lockPendingBatch(afterId: string | null, limit: number, tenant?: TenantFilter): Promise<Job[]>;
 
   markQueued(ids: readonly string[]): Promise<Job[]>;
   /** failed → queued as a fresh run (progress, error, timestamps cleared; a new attempt budget). */
   requeueFailed(ids: readonly string[]): Promise<Job[]>;
   /**
-   * queued (with every dependency completed), or in_progress whose lease has lapsed → in_progress,
+   * queued (with every dependency completed; unparked), or in_progress whose lease has lapsed → in_progress,
    * attempts + 1, leased for `leaseMs`. The returned row's `attempts` is the new execution's token.
    */
   claim(id: string, leaseMs: number): Promise<Job | undefined>;
@@ -69,9 +78,22 @@ export interface JobStore {
   findUnfinishedTouchingVideo(videoId: string): Promise<Job[]>;
   /**
    * Jobs the queue should hold, by id after `afterId`: queued ones whose dependencies have all
-   * completed, and running ones whose lease has lapsed (their worker is gone).
+   * completed (parked ones excepted), and running ones whose lease has lapsed (their worker is gone).
    */
   findReconcilable(afterId: string | null, limit: number): Promise<Job[]>;
+  /**
+   * Takes the tenant's scheduling lock for the rest of the transaction (claims of one tenant decide
+   * one at a time) and says how many of its jobs are in progress, its own cap (null: the default),
+   * and whether another tenant has a queued job ready to run and not parked.
+   */
+  lockTenantSlots(tenantId: string): Promise<TenantSlots>;
+  /** Leaves a queued job queued but out of the queue, until `unparkEligible` hands it back. */
+  park(id: string): Promise<void>;
+  /**
+   * Up to `limit` parked jobs, oldest parked first, whose tenant may run one more now (below its
+   * cap, or no other tenant has work waiting); they are unparked and returned.
+   */
+  unparkEligible(limit: number, defaultCap: number): Promise<Job[]>;
   /** Queued jobs with a failed, cancelled or missing dependency: they can never run. */
   findQueuedBlocked(limit: number): Promise<Job[]>;
   /**
@@ -92,9 +114,13 @@ export interface NewVideo {
   metadata: ProbedMetadata | null;
   clientMetadata?: ClientMetadata | null;
   sourceUrl?: string | null;
+  /** Absent: the default tenant. */
+  tenantId?: string;
 }
 
 export interface VideoListFilter {
+  /** Only this tenant's videos; null or absent: every tenant's. */
+  tenant?: TenantFilter;
   kind?: VideoKind;
   status?: VideoStatus;
   limit: number;
@@ -117,8 +143,18 @@ export interface VideoStore {
   deleteFailedOutputsBefore(before: Date, limit: number): Promise<Video[]>;
   /** Imports still processing, last changed before `before` (their queue entry may be lost), oldest first. */
   findStalledImports(before: Date, limit: number): Promise<Video[]>;
+  /**
+   * Bytes the tenant's stored videos hold and its own quota (null: the default). With `lock`, takes
+   * the tenant's storage lock for the rest of the transaction, so two uploads never both fit.
+   */
+  tenantUsage(tenantId: string, lock: boolean): Promise<TenantUsage>;
   /** Which of `keys` a video record holds. */
   referencedKeys(keys: readonly string[]): Promise<Set<string>>;
+}
+
+export interface TenantUsage {
+  usedBytes: number;
+  quotaBytes: number | null;
 }
 
 export const EVENT_TYPES = [
@@ -151,6 +187,8 @@ export interface NewEvent {
   payload: Record<string, unknown>;
   /** True when the relay must hand the event over (the queue hand-off). */
   dispatch: boolean;
+  /** The subject's tenant: only its SSE clients and webhooks see the event (absent: the default tenant). */
+  tenantId?: string;
 }
 
 export interface OutboxStore {

@@ -11,6 +11,7 @@ export type DomainErrorKind =
   | 'unsupported_media_type'
   | 'range_not_satisfiable'
   | 'validation'
+  | 'too_many_requests'
   | 'insufficient_storage'
   | 'unavailable'
   | 'internal';
@@ -37,18 +38,20 @@ export const ERROR_CODES = {
   invalid_tus_request: { kind: 'bad_request', retryable: false, description: 'A tus request the server cannot take: a missing or malformed tus header, or an extension it does not offer.' },
   invalid_idempotency_key: { kind: 'bad_request', retryable: false, description: 'The Idempotency-Key header is empty or longer than 255 characters.' },
   // 401
-  unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token.' },
+  unauthorized: { kind: 'unauthorized', retryable: false, description: 'No or a wrong bearer token, or a revoked or expired key.' },
   // 403
   forbidden: { kind: 'forbidden', retryable: false, description: 'The request is understood but refused.' },
   link_invalid: { kind: 'forbidden', retryable: false, description: 'The signed download link is malformed or its signature does not match (tampered, or signed with another LINK_SECRET).' },
   link_expired: { kind: 'forbidden', retryable: false, description: 'The signed download link has expired; ask for a new one.' },
   link_revoked: { kind: 'forbidden', retryable: false, description: 'The video of the signed download link was deleted, which revokes its links.' },
+  insufficient_scope: { kind: 'forbidden', retryable: false, description: "The key's scopes do not allow this (detail names the scope needed)." },
   // 404
   not_found: { kind: 'not_found', retryable: false, description: 'The resource does not exist.' },
   route_not_found: { kind: 'not_found', retryable: false, description: 'No route has this method and path.' },
   video_not_found: { kind: 'not_found', retryable: false, description: 'The video does not exist (detail names the id).' },
   job_not_found: { kind: 'not_found', retryable: false, description: 'The job does not exist (detail names the id).' },
   webhook_not_found: { kind: 'not_found', retryable: false, description: 'The webhook endpoint does not exist.' },
+  key_not_found: { kind: 'not_found', retryable: false, description: 'The API key does not exist.' },
   delivery_not_found: { kind: 'not_found', retryable: false, description: 'The webhook delivery does not exist.' },
   upload_not_found: { kind: 'not_found', retryable: false, description: 'The resumable upload does not exist (never created, terminated, finished, or expired and removed).' },
   video_file_missing: { kind: 'not_found', retryable: false, description: "The video's file is gone." },
@@ -73,6 +76,7 @@ export const ERROR_CODES = {
   // 415
   unsupported_media: { kind: 'unsupported_media_type', retryable: false, description: 'Not a video FFmpeg can decode, or no real video stream.' },
   unsupported_encoding: { kind: 'unsupported_media_type', retryable: false, description: 'The body encoding or charset is not supported.' },
+  unsupported_content_type: { kind: 'unsupported_media_type', retryable: false, description: 'A body was sent that is not `Content-Type: application/json` on a route that takes JSON; nothing was done.' },
   // 416
   range_not_satisfiable: { kind: 'range_not_satisfiable', retryable: false, description: 'The byte range cannot be served.' },
   // 422
@@ -83,6 +87,10 @@ export const ERROR_CODES = {
   import_url_refused: { kind: 'validation', retryable: false, description: 'The import URL is not an absolute http(s) URL, carries credentials, or its host is a private, loopback or link-local address (IMPORT_ALLOW_PRIVATE is not set).' },
   metadata_too_large: { kind: 'validation', retryable: false, description: '`metadata` is larger than 4 kB serialized.' },
   idempotency_key_reused: { kind: 'validation', retryable: false, description: 'The Idempotency-Key was used with a different request (method, path or body) in the last 24 h.' },
+  // 429
+  rate_limited: { kind: 'too_many_requests', retryable: true, description: 'This key made more requests in the last minute than RATE_LIMIT_PER_MINUTE allows; retry after Retry-After.' },
+  // 507
+  quota_exceeded: { kind: 'insufficient_storage', retryable: false, description: "The tenant's storage quota would be exceeded; nothing was kept (delete videos to make room)." },
   // 5xx
   internal_error: { kind: 'internal', retryable: false, description: 'A bug; it has been logged.' },
   service_unavailable: { kind: 'unavailable', retryable: true, description: 'A backing service (PostgreSQL, Redis) is unreachable; retry after Retry-After.' },
@@ -106,6 +114,7 @@ export const DEFAULT_CODE_OF: Record<DomainErrorKind, ErrorCode> = {
   unsupported_media_type: 'unsupported_media',
   range_not_satisfiable: 'range_not_satisfiable',
   validation: 'validation_failed',
+  too_many_requests: 'rate_limited',
   insufficient_storage: 'insufficient_storage',
   unavailable: 'service_unavailable',
   internal: 'internal_error',
@@ -135,4 +144,5 @@ export const badRequest = (detail: string, extra?: Record<string, unknown>, code
 export const notFound = (detail: string, code?: ErrorCode) => new DomainError('not_found', detail, {}, code);
 export const conflict = (detail: string, code?: ErrorCode, retryable?: boolean) => new DomainError('conflict', detail, {}, code, retryable);
 export const validation = (detail: string, extra?: Record<string, unknown>, code?: ErrorCode) => new DomainError('validation', detail, extra, code);
+export const forbidden = (detail: string, code?: ErrorCode) => new DomainError('forbidden', detail, {}, code);
 export const unavailable = (detail: string, code?: ErrorCode) => new DomainError('unavailable', detail, {}, code);

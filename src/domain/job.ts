@@ -78,6 +78,10 @@ export interface JobBase {
   attemptBase: number;
   /** Bumped by every change; the per-job sequence number of its events. */
   eventSeq: number;
+  /** The tenant of the key that recorded it. */
+  tenantId: string;
+  /** Set while a claim was refused because its tenant had TENANT_MAX_RUNNING jobs in progress. */
+  parkedAt?: Date | null;
   createdAt: Date;
   updatedAt: Date;
   queuedAt: Date | null;

@@ -32,6 +32,8 @@ export interface Video {
   error?: string | null;
   errorCode?: string | null;
   eventSeq: number;
+  /** The tenant of the key that uploaded it or recorded the command that makes it. */
+  tenantId: string;
   createdAt: Date;
   updatedAt: Date;
 }

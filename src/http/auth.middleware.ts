@@ -1,28 +1,15 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Principal } from '../domain/tenant.js';
+import { OPEN_PRINCIPAL, type KeyService } from '../services/key.service.js';
 import { problem, sendProblem } from './problem.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 export const SESSION_COOKIE = 'vj_session';
-export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
-function sessionSignature(apiKey: string, expiresAt: number): string {
-  return createHmac('sha256', apiKey).update(`studio-session:${expiresAt}`).digest('base64url');
-}
-
-/** A session token `<expiry ms>.<HMAC of it under the key>`: nothing to store, dead once the key changes. */
-export function issueSessionToken(apiKey: string, now = Date.now()): { token: string; expiresAt: number } {
-  const expiresAt = now + SESSION_TTL_MS;
-  return { token: `${expiresAt}.${sessionSignature(apiKey, expiresAt)}`, expiresAt };
-}
-
-export function sessionTokenValid(apiKey: string, token: string, now = Date.now()): boolean {
-  const m = /^(\d{13,15})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!m) return false;
-  const expiresAt = Number(m[1]);
-  if (expiresAt <= now || expiresAt > now + SESSION_TTL_MS) return false;
-  return timingSafeEqual(digest(m[2]!), digest(sessionSignature(apiKey, expiresAt)));
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Who the request acts for: set by `authenticate` on every /api request that gets past it. */
+    principal?: Principal;
+  }
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -34,22 +21,35 @@ function cookieValue(header: string | undefined, name: string): string | undefin
 }
 
 /**
- * When API_KEY is set, every /api request needs `Authorization: Bearer <key>`; compared in constant time.
- * A GET or HEAD may instead carry the session cookie POST /api/session sets: EventSource, <video> and
- * <img> cannot send headers, and the key must not travel in a URL that gets logged. Writes always need
- * the header, so a cross-site form can do nothing with the cookie (which is SameSite=Strict as well).
+ * Puts the request's principal on `req.principal`, or answers 401. A bearer token is API_KEY or a
+ * stored key (looked up on every request, so a revoked or expired one is refused at once). A GET or
+ * HEAD may instead carry the session cookie POST /api/session sets: EventSource, <video> and <img>
+ * cannot send headers, and a key must not travel in a URL that gets logged. Writes always need the
+ * header, so a cross-site form can do nothing with the cookie (which is SameSite=Strict as well).
+ * With no API_KEY and no key ever created the API is open: every request acts as an admin of `default`.
  */
-export function apiKeyAuth(apiKey: string | undefined): RequestHandler {
-  if (!apiKey) return (_req, _res, next) => next();
-  const expected = digest(apiKey);
-  return (req, res, next) => {
-    const m = /^Bearer\s+(.+)$/i.exec(req.get('Authorization') ?? '');
-    if (m && timingSafeEqual(digest(m[1]!.trim()), expected)) return next();
-    if (!m && (req.method === 'GET' || req.method === 'HEAD')) {
-      const session = cookieValue(req.get('Cookie'), SESSION_COOKIE);
-      if (session && sessionTokenValid(apiKey, session)) return next();
+export function authenticate(keys: KeyService): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const bearer = /^Bearer\s+(.+)$/i.exec(req.get('Authorization') ?? '');
+      let principal: Principal | undefined;
+      if (bearer) principal = await keys.byBearer(bearer[1]!.trim());
+      else if (req.method === 'GET' || req.method === 'HEAD') {
+        const session = cookieValue(req.get('Cookie'), SESSION_COOKIE);
+        if (session) principal = await keys.bySession(session);
+      }
+      if (!principal && !(await keys.keyRequired())) principal = OPEN_PRINCIPAL;
+      if (principal) {
+        req.principal = principal;
+        return next();
+      }
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      const detail = bearer
+        ? 'The API key is unknown, revoked or expired: send Authorization: Bearer <key> with a valid key.'
+        : 'Missing API key: send Authorization: Bearer <key>.';
+      sendProblem(res, problem(401, detail, { code: 'unauthorized' }));
+    } catch (err) {
+      next(err);
     }
-    res.setHeader('WWW-Authenticate', 'Bearer');
-    sendProblem(res, problem(401, 'Missing or wrong API key: send Authorization: Bearer <API_KEY>.', { code: 'unauthorized' }));
   };
 }

@@ -1,4 +1,5 @@
-import type { Router } from 'express';
+import type { Request, Router } from 'express';
+import { tenantFilterOf } from './principal.js';
 import { z } from 'zod';
 import type { JobService } from '../services/job.service.js';
 import type { WebhookService } from '../services/webhook.service.js';
@@ -36,18 +37,18 @@ export const callbackRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag
 });
 
 export function callbacksRouter(jobs: JobService, webhooks: WebhookService): Router {
-  const subjectsOf = async (raw: string | string[] | undefined) => {
-    const job = await jobs.get(pathId(raw, 'Job'));
+  const subjectsOf = async (req: Request) => {
+    const job = await jobs.get(pathId(req.params.id, 'Job'), tenantFilterOf(req));
     return [job.id, job.outputVideoId];
   };
   return routerFrom(callbackRoutes, {
     list: async (req, res) => {
       const q = parseQuery(DeliveryListQuery, req.query);
-      const { items, total } = await webhooks.callbackDeliveries(await subjectsOf(req.params.id), q.limit, q.offset);
+      const { items, total } = await webhooks.callbackDeliveries(await subjectsOf(req), q.limit, q.offset);
       res.json({ items: items.map(toDeliveryResource), total, limit: q.limit, offset: q.offset });
     },
     replay: async (req, res) => {
-      const d = await webhooks.replayCallback(await subjectsOf(req.params.id), pathId(req.params.deliveryId, 'Delivery'));
+      const d = await webhooks.replayCallback(await subjectsOf(req), pathId(req.params.deliveryId, 'Delivery'));
       res.status(202).json(toDeliveryResource(d));
     },
   });

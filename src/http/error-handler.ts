@@ -16,6 +16,7 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   unsupported_media_type: 415,
   range_not_satisfiable: 416,
   validation: 422,
+  too_many_requests: 429,
   insufficient_storage: 507,
   unavailable: 503,
   internal: 500,

@@ -1,6 +1,9 @@
 import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { TenantQuery } from './schemas.js';
 import type { EventFeed, FeedEvent } from '../outbox/event-feed.js';
 import type { Drain } from './drain.js';
+import { tenantFilterOf } from './principal.js';
 import { defineRoutes } from './route-declarations.js';
 
 // The SSE handler is registered by hand below (it writes a stream, not one response); the route
@@ -11,7 +14,9 @@ export const eventRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
     path: '/events',
     summary: 'Server-Sent Events: `job` and `video` events on every status or progress change',
     description:
+      "Only the caller's tenant's events (an admin key: every tenant's, or `?tenant=`'s). " +
       'Each event is `id: <event id>`, `event: job|video` and `data:` the Job or Video resource. A client that reconnects with the `Last-Event-ID` header first receives the events it missed (kept for OUTBOX_RETENTION_HOURS). A `: keep-alive` comment every 15 s keeps the stream open.',
+    query: z.object({ tenant: TenantQuery }),
     responses: { 200: { description: 'An event stream that stays open', content: { 'text/event-stream': { type: 'string' } } } },
   },
 });
@@ -45,8 +50,14 @@ export function eventsRouter(feed: EventFeed, drain: Drain): Router {
     drain.stream(res);
 
     // Live events that arrive while the replay is read wait here, so none is lost or sent twice.
+    const tenant = tenantFilterOf(req);
+    const mine = (e: FeedEvent) => tenant === null || e.tenantId === tenant;
     let held: FeedEvent[] | undefined = [];
-    const off = feed.on((e) => (held ? held.push(e) : send(res, e)));
+    const off = feed.on((e) => {
+      if (!mine(e)) return;
+      if (held) held.push(e);
+      else send(res, e);
+    });
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
     keepAlive.unref();
     req.on('close', () => {
@@ -58,7 +69,7 @@ export function eventsRouter(feed: EventFeed, drain: Drain): Router {
     if (since !== undefined) {
       const missed = await feed.replay(since, feed.position()).catch(() => undefined);
       if (missed === undefined) res.write(': the events before this point are no longer kept\n\n');
-      for (const e of missed ?? []) send(res, e);
+      for (const e of missed ?? []) if (mine(e)) send(res, e);
     }
     for (const e of held) send(res, e);
     held = undefined;

@@ -1,7 +1,7 @@
 import { notFound, type ErrorCode } from '../domain/errors.js';
 import { IdParam } from './schemas.js';
 
-const CODE_OF = { Video: 'video_not_found', Job: 'job_not_found', Webhook: 'webhook_not_found', Delivery: 'delivery_not_found' } as const satisfies Record<string, ErrorCode>;
+const CODE_OF = { Video: 'video_not_found', Job: 'job_not_found', Webhook: 'webhook_not_found', Delivery: 'delivery_not_found', Key: 'key_not_found' } as const satisfies Record<string, ErrorCode>;
 
 /** A path id that is not a UUID names nothing that could exist: 404, like an unknown id. */
 export function pathId(raw: string | string[] | undefined, what: keyof typeof CODE_OF): string {

@@ -4,6 +4,7 @@ import type { JobService } from '../services/job.service.js';
 import type { PlanService } from '../services/plan.service.js';
 import type { RunService } from '../services/run.service.js';
 import { pathId } from './ids.js';
+import { tenantFilterOf } from './principal.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
 import { DryRunResult, JobIdParams, JobListQuery, JobSchema, RunBody, RunResult, page } from './schemas.js';
 import { parseBody, parseQuery } from './validate.js';
@@ -77,29 +78,29 @@ export function jobsRouter(d: { jobs: JobService; runs: RunService; plans: PlanS
       const body = req.body === undefined ? {} : parseBody(RunBody, req.body);
       const ids = body.jobIds?.map((id) => id.toLowerCase());
       if (body.dryRun) {
-        res.status(200).json({ dryRun: true, plans: await d.plans.plan(ids ? [...new Set(ids)] : undefined) });
+        res.status(200).json({ dryRun: true, plans: await d.plans.plan(ids ? [...new Set(ids)] : undefined, tenantFilterOf(req)) });
         return;
       }
-      const queued = await d.runs.run(ids ? [...new Set(ids)] : undefined);
+      const queued = await d.runs.run(ids ? [...new Set(ids)] : undefined, tenantFilterOf(req));
       res.status(202).json({ queued: queued.map((j) => j.id) });
     },
 
     list: async (req, res) => {
       const q = parseQuery(JobListQuery, req.query);
-      const { items, total } = await d.jobs.list(q);
+      const { items, total } = await d.jobs.list({ ...q, tenant: tenantFilterOf(req) });
       res.json({ items: items.map(toJobResource), total, limit: q.limit, offset: q.offset });
     },
 
     get: async (req, res) => {
-      res.json(toJobResource(await d.jobs.get(pathId(req.params.id, 'Job'))));
+      res.json(toJobResource(await d.jobs.get(pathId(req.params.id, 'Job'), tenantFilterOf(req))));
     },
 
     cancel: async (req, res) => {
-      res.json(toJobResource(await d.jobs.cancel(pathId(req.params.id, 'Job'))));
+      res.json(toJobResource(await d.jobs.cancel(pathId(req.params.id, 'Job'), tenantFilterOf(req))));
     },
 
     retry: async (req, res) => {
-      res.status(202).json(toJobResource(await d.jobs.retry(pathId(req.params.id, 'Job'))));
+      res.status(202).json(toJobResource(await d.jobs.retry(pathId(req.params.id, 'Job'), tenantFilterOf(req))));
     },
   }, { idempotency: d.idempotency });
 }

@@ -1,3 +1,4 @@
+import { tenantFilterOf } from './principal.js';
 import type { Router } from 'express';
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.js';
@@ -89,7 +90,7 @@ export function linksRouter(links: SignedLinkService): Router {
     create: async (req, res) => {
       const id = pathId(req.params.id, 'Video');
       const body = parseBody(LinkBody, req.body ?? {});
-      const link = await links.create(id, body.expiresInSec);
+      const link = await links.create(id, body.expiresInSec, tenantFilterOf(req));
       res.status(201).json({ url: `${req.protocol}://${req.get('host')}${link.pathAndQuery}`, expiresAt: link.expiresAt.toISOString() });
     },
   });

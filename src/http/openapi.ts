@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { eventRoutes } from './events.routes.js';
 import { jobRoutes } from './jobs.routes.js';
 import { linkRoutes, signedDownloadRoutes } from './links.routes.js';
+import { keyRoutes } from './keys.routes.js';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import { statusOfCode } from './error-handler.js';
 import { IDEMPOTENCY_KEY_MAX } from './idempotency.middleware.js';
-import { defineRoutes, errorDoc, openApiPath, routerFrom, type RouteDeclaration, type RouteGroup, type SuccessResponse } from './route-declarations.js';
+import { defineRoutes, errorDoc, openApiPath, routerFrom, scopeOf, type ErrorDoc, type RouteDeclaration, type RouteGroup, type SuccessResponse } from './route-declarations.js';
 import { previewRoutes } from './previews.routes.js';
 import { ProblemSchema } from './schemas.js';
 import { sessionRoutes } from './session.routes.js';
@@ -47,7 +48,7 @@ export const COMMON_ERROR_CODES: readonly ErrorCode[] = [
 ];
 
 /** Every route the app serves; the route test fails when the app and this list disagree. */
-export const routeGroups: RouteGroup[] = [videoRoutes, uploadRoutes, linkRoutes, signedDownloadRoutes, previewRoutes, jobRoutes, webhookRoutes, callbackRoutes, eventRoutes, sessionRoutes, serviceRoutes, openApiRoutes];
+export const routeGroups: RouteGroup[] = [videoRoutes, uploadRoutes, linkRoutes, signedDownloadRoutes, previewRoutes, jobRoutes, webhookRoutes, callbackRoutes, eventRoutes, sessionRoutes, keyRoutes, serviceRoutes, openApiRoutes];
 
 export interface OpenApiOptions {
   /** API_KEY is set: `apiKey` routes need the bearer token. */
@@ -75,7 +76,7 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
       const path = openApiPath(group.base + route.path);
       const item = (paths[path] ??= {});
       const secured = group.access === 'apiKey' && options.apiKeyRequired;
-      const operation = operationOf(route, schemas, problem, secured);
+      const operation = operationOf(route, schemas, problem, secured, group.access === 'apiKey');
       item[route.method] = { operationId: `${group.tag}.${key}`, tags: [group.tag], ...operation };
       if (route.head) {
         item.head = {
@@ -103,8 +104,11 @@ export function buildOpenApiDocument(options: OpenApiOptions): Json {
         'POST routes that create something honour an `Idempotency-Key` header (1–255 characters, scoped to the API key): a retry with the ' +
         'same key and the same request within 24 h gets the first answer again (`Idempotent-Replayed: true`), nothing is created twice. ' +
         (options.apiKeyRequired
-          ? 'This server has an API key: every /api route except this document needs `Authorization: Bearer <key>`.'
-          : 'This server has no API key: every route is open.'),
+          ? 'This server has API keys: every /api route except this document needs `Authorization: Bearer <key>`. '
+          : 'This server has no API key yet: every route is open, acting for the tenant `default` (until API_KEY is set or a key is created). ') +
+        'Each key belongs to a tenant and has scopes: `read` (every GET), `write` (also upload, record, run, cancel, retry, delete, webhooks), ' +
+        '`admin` (also /api/keys, and every tenant\'s records, filtered with `?tenant=` on lists). `x-required-scope` on an operation names the scope it needs ' +
+        '(403 `insufficient_scope` without it). A key sees only its tenant\'s videos, jobs, webhooks and events: another tenant\'s id is 404, never 403.',
     },
     servers: [{ url: '/' }],
     components: {
@@ -140,13 +144,25 @@ function webhookDescriptions(schemas: SchemaCollector): Json {
   };
 }
 
-function operationOf(route: RouteDeclaration, schemas: SchemaCollector, problem: Json, secured: boolean) {
+/** What every route behind the key check may answer besides its own errors. */
+function keyedErrors(route: RouteDeclaration): Record<number, ErrorDoc> {
+  return {
+    403: { description: `The key lacks the \`${scopeOf(route)}\` scope`, codes: ['insufficient_scope'] },
+    429: { description: 'This key made more than RATE_LIMIT_PER_MINUTE requests in the last minute (`Retry-After`)', codes: ['rate_limited'] },
+  };
+}
+
+function operationOf(route: RouteDeclaration, schemas: SchemaCollector, problem: Json, secured: boolean, keyed: boolean) {
   const parameters = [...pathParameters(route, schemas), ...queryParameters(route, schemas), ...(route.idempotent ? [idempotencyKeyParameter] : [])];
   const responses: Record<string, Json> = {};
   for (const [status, response] of Object.entries(route.responses)) {
     responses[status] = successResponse(route.idempotent ? withReplayHeader(response) : response, schemas);
   }
-  const errors = { ...route.errors, ...(secured ? { 401: { description: 'No or a wrong bearer token', codes: ['unauthorized' as const] } } : {}) };
+  const errors = {
+    ...route.errors,
+    ...(secured ? { 401: { description: 'No bearer token, or an unknown, revoked or expired key', codes: ['unauthorized' as const] } } : {}),
+    ...(keyed ? keyedErrors(route) : {}),
+  };
   const allCodes = new Set<ErrorCode>();
   for (const [status, e] of Object.entries(errors)) {
     const { description, codes } = errorDoc(Number(status), e);
@@ -161,6 +177,7 @@ function operationOf(route: RouteDeclaration, schemas: SchemaCollector, problem:
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     'x-error-codes': [...allCodes],
+    ...(keyed ? { 'x-required-scope': scopeOf(route) } : {}),
     ...(secured ? {} : { security: [] }),
     ...(parameters.length ? { parameters } : {}),
     ...(route.body

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { validation } from '../domain/errors.js';
 import type { PreviewFile, PreviewService } from '../services/preview.service.js';
 import { pathId } from './ids.js';
+import { tenantFilterOf } from './principal.js';
 import { databaseDown, defineRoutes, routerFrom, type ErrorDoc } from './route-declarations.js';
 import { VideoIdParams } from './schemas.js';
 
@@ -107,18 +108,18 @@ export function previewsRouter(previews: PreviewService): Router {
     thumbnail: async (req, res) => {
       const id = pathId(req.params.id, 'Video');
       const q = parseThumbnailQuery(req.query);
-      await sendImage(req, res, await previews.thumbnail(id, q));
+      await sendImage(req, res, await previews.thumbnail(id, q, tenantFilterOf(req)));
     },
     storyboard: async (req, res) => {
       res.setHeader('Cache-Control', 'private, no-cache');
-      res.json(await previews.storyboard(pathId(req.params.id, 'Video')));
+      res.json(await previews.storyboard(pathId(req.params.id, 'Video'), tenantFilterOf(req)));
     },
     storyboardImage: async (req, res) => {
-      await sendImage(req, res, await previews.storyboardImage(pathId(req.params.id, 'Video')));
+      await sendImage(req, res, await previews.storyboardImage(pathId(req.params.id, 'Video'), tenantFilterOf(req)));
     },
     keyframes: async (req, res) => {
       res.setHeader('Cache-Control', 'private, no-cache');
-      res.json(await previews.keyframes(pathId(req.params.id, 'Video')));
+      res.json(await previews.keyframes(pathId(req.params.id, 'Video'), tenantFilterOf(req)));
     },
   });
 }

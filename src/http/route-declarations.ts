@@ -2,7 +2,10 @@ import { Router, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { GENERIC_CODE_OF_STATUS } from './problem.js';
 import type { ErrorCode } from '../domain/errors.js';
+import type { Scope } from '../domain/tenant.js';
+import { requireScope } from './principal.js';
 import { statusOfCode } from './error-handler.js';
+import { requireJsonBody } from './json-body.middleware.js';
 
 /**
  * A route declared once: the router is built from it (routerFrom) and the OpenAPI document is
@@ -42,6 +45,8 @@ export interface RouteDeclaration {
    * carry (a bare string documents the generic code of its status).
    */
   errors?: Record<number, string | ErrorDoc>;
+  /** The key scope the route needs (apiKey routes); default: `read` for GET, `write` for the rest. */
+  scope?: Scope;
   /** Also answers HEAD (Express answers HEAD with the GET handler). */
   head?: boolean;
   /**
@@ -89,6 +94,7 @@ export const databaseDown: Record<number, ErrorDoc> = {
 export const jsonBodyErrors: Record<number, ErrorDoc> = {
   400: { description: 'Malformed body: not JSON, not an object, unknown fields, wrong types or missing fields', codes: ['invalid_json', 'invalid_body'] },
   413: { description: 'The JSON body is larger than 64 kB', codes: ['body_too_large'] },
+  415: { description: 'A body sent without `Content-Type: application/json`; nothing was done', codes: ['unsupported_content_type'] },
 };
 
 export function defineRoutes<K extends string>(options: GroupOptions, routes: Record<K, RouteDeclaration>): RouteGroup<K> {
@@ -134,6 +140,8 @@ export function routerFrom<K extends string>(group: RouteGroup<K>, handlers: Han
     const { method, path, idempotent } = group.routes[key];
     const given = handlers[key];
     const chain = Array.isArray(given) ? [...given] : [given];
+    if (takesJson(group.routes[key])) chain.unshift(requireJsonBody);
+    if (group.access === 'apiKey') chain.unshift(requireScope(scopeOf(group.routes[key])));
     if (idempotent) {
       if (!options.idempotency) throw new Error(`Route ${key} is declared idempotent but its router was given no idempotency middleware.`);
       chain.splice(chain.length - 1, 0, options.idempotency);
@@ -141,6 +149,14 @@ export function routerFrom<K extends string>(group: RouteGroup<K>, handlers: Han
     r[method](path, ...chain);
   }
   return r;
+}
+
+export function scopeOf(route: RouteDeclaration): Scope {
+  return route.scope ?? (route.method === 'get' ? 'read' : 'write');
+}
+
+function takesJson(route: RouteDeclaration): boolean {
+  return route.body !== undefined && (route.body.mediaType ?? 'application/json') === 'application/json';
 }
 
 export function pathParamNames(expressPath: string): string[] {

@@ -51,7 +51,15 @@ export const RunBody = z
 const limit = z.coerce.number().int().min(1).max(100).default(20);
 const offset = z.coerce.number().int().min(0).max(1_000_000_000).default(0);
 
+/** Admins only: the tenant whose records to list (others always see their own tenant's alone). */
+export const TenantQuery = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+  .optional()
+  .describe("Admin keys: list only this tenant's records (default: every tenant's). Ignored for other keys, which see their own tenant's only.");
+
 export const VideoListQuery = z.object({
+  tenant: TenantQuery,
   kind: z.enum(VIDEO_KINDS).optional(),
   status: z.enum(VIDEO_STATUSES).optional(),
   limit,
@@ -59,6 +67,7 @@ export const VideoListQuery = z.object({
 });
 
 export const JobListQuery = z.object({
+  tenant: TenantQuery,
   status: z.enum(JOB_STATUSES).optional(),
   type: z.enum(JOB_TYPES).optional(),
   limit,

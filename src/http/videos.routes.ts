@@ -11,6 +11,7 @@ import type { VideoService } from '../services/video.service.js';
 import { sendDownload, type DownloadMode } from './download.js';
 import type { Drain } from './drain.js';
 import { pathId } from './ids.js';
+import { ownerTenantOf, tenancyOf, tenantFilterOf } from './principal.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
 import { ConcatBody, ImportBody, JobSchema, TrimBody, UploadForm, VideoIdParams, VideoListQuery, VideoSchema, page, toSeconds } from './schemas.js';
 import { decodeOriginalName } from './upload.middleware.js';
@@ -43,7 +44,7 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
       400: { description: 'No `file` field, or a broken multipart body', codes: ['file_missing', 'invalid_multipart'] },
       413: { description: 'Larger than MAX_UPLOAD_BYTES', codes: ['upload_too_large'] },
       415: { description: 'Not a video FFmpeg can decode, or no real video stream (text, still image, audio only); nothing is kept', codes: ['unsupported_media'] },
-      507: { description: 'Not enough free space on the storage volume; nothing is kept', codes: ['insufficient_storage'] },
+      507: { description: "Not enough free space on the storage volume, or the file would put the tenant past its storage quota; nothing is kept", codes: ['insufficient_storage', 'quota_exceeded'] },
       ...databaseDown,
     },
   },
@@ -70,6 +71,7 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
         description: 'Fewer than 2 or more than 100 ids, an id that is not a UUID, `metadata` over 4 kB, or a `callbackUrl` that is not http(s) or points at a private address',
         codes: ['validation_failed', 'metadata_too_large', 'webhook_url_refused'],
       },
+      507: { description: "The tenant's videos already fill its storage quota; nothing is recorded", codes: ['quota_exceeded'] },
       ...databaseDown,
     },
   },
@@ -127,6 +129,7 @@ export const videoRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag: '
           'start < 0, end ≤ start or a range without a frame, end beyond the duration of a ready input, unknown mode, a time string that is not HH:MM:SS(.mmm), `metadata` over 4 kB, or a `callbackUrl` that is not http(s) or points at a private address',
         codes: ['validation_failed', 'trim_range_empty', 'trim_end_beyond_duration', 'metadata_too_large', 'webhook_url_refused'],
       },
+      507: { description: "The tenant's videos already fill its storage quota; nothing is recorded", codes: ['quota_exceeded'] },
       ...databaseDown,
     },
   },
@@ -162,35 +165,35 @@ export function videosRouter(d: VideoRouteDeps): Router {
       async (req, res) => {
         if (!req.file) throw badRequest('No file: send the video as multipart/form-data in the field "file".', { field: 'file' }, 'file_missing');
         const release = d.drain.hold(req.file.path);
-        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname), id: idempotentResourceId(res) }).finally(release);
+        const video = await d.uploads.accept({ tempPath: req.file.path, originalName: decodeOriginalName(req.file.originalname), id: idempotentResourceId(res), tenantId: ownerTenantOf(req) }).finally(release);
         res.status(201).location(`/api/videos/${video.id}`).json(toVideoResource(video));
       },
     ],
 
     list: async (req, res) => {
       const q = parseQuery(VideoListQuery, req.query);
-      const { items, total } = await d.videos.list(q);
+      const { items, total } = await d.videos.list({ ...q, tenant: tenantFilterOf(req) });
       res.json({ items: items.map(toVideoResource), total, limit: q.limit, offset: q.offset });
     },
 
     concat: async (req, res) => {
       const body = parseBody(ConcatBody, req.body);
-      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) });
+      const job = await d.commands.concat(body.videoIds.map((id) => id.toLowerCase()), { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) }, tenancyOf(req));
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
     import: async (req, res) => {
       const body = parseBody(ImportBody, req.body);
-      const video = await d.imports.request(body.url, body.name ?? null);
+      const video = await d.imports.request(body.url, body.name ?? null, { id: idempotentResourceId(res), tenantId: ownerTenantOf(req) });
       res.status(202).location(`/api/videos/${video.id}`).json(toVideoResource(video));
     },
 
     get: async (req, res) => {
-      res.json(toVideoResource(await d.videos.get(pathId(req.params.id, 'Video'))));
+      res.json(toVideoResource(await d.videos.get(pathId(req.params.id, 'Video'), tenantFilterOf(req))));
     },
 
     delete: async (req, res) => {
-      await d.videos.delete(pathId(req.params.id, 'Video'));
+      await d.videos.delete(pathId(req.params.id, 'Video'), tenantFilterOf(req));
       res.status(204).end();
     },
 
@@ -200,12 +203,12 @@ export function videosRouter(d: VideoRouteDeps): Router {
       const start = toSeconds(body.start);
       const end = toSeconds(body.end);
       if (end <= start) throw validation(`end (${end}) must be greater than start (${start}).`, { field: 'end' }, 'trim_range_empty');
-      const job = await d.commands.trim(id, { start, end, mode: body.mode }, { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) });
+      const job = await d.commands.trim(id, { start, end, mode: body.mode }, { metadata: checkedMetadata(body.metadata), callbackUrl: body.callbackUrl, id: idempotentResourceId(res) }, tenancyOf(req));
       res.status(201).location(`/api/jobs/${job.id}`).json(toJobResource(job));
     },
 
     download: async (req, res) => {
-      const file = await d.downloads.resolve(pathId(req.params.id, 'Video'));
+      const file = await d.downloads.resolve(pathId(req.params.id, 'Video'), tenantFilterOf(req));
       await sendDownload(d.downloads, file, req, res, d.downloadMode);
     },
   }, { idempotency: d.idempotency });

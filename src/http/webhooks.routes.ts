@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { WebhookService } from '../services/webhook.service.js';
 import { toDeliveryResource, toWebhookResource, WEBHOOK_EVENT_TYPES } from '../webhooks/webhook.js';
 import { pathId } from './ids.js';
+import { ownerTenantOf, tenantFilterOf } from './principal.js';
 import { databaseDown, defineRoutes, jsonBodyErrors, routerFrom } from './route-declarations.js';
-import { IdParam, page } from './schemas.js';
+import { IdParam, TenantQuery, page } from './schemas.js';
 import { parseBody, parseQuery } from './validate.js';
 
 const EventList = z
@@ -81,6 +82,7 @@ export const webhookRoutes = defineRoutes({ base: '/api', access: 'apiKey', tag:
     method: 'get',
     path: '/webhooks',
     summary: 'Every webhook endpoint',
+    query: z.object({ tenant: TenantQuery }),
     responses: { 200: { description: 'The endpoints', json: z.object({ items: z.array(WebhookSchema) }) } },
     errors: databaseDown,
   },
@@ -146,34 +148,34 @@ export function webhooksRouter(webhooks: WebhookService, idempotency: RequestHan
   return routerFrom(webhookRoutes, {
     create: async (req, res) => {
       const body = parseBody(NewWebhookBody, req.body);
-      const w = await webhooks.create({ ...body, id: idempotentResourceId(res) });
+      const w = await webhooks.create({ ...body, id: idempotentResourceId(res) }, ownerTenantOf(req));
       res.status(201).location(`/api/webhooks/${w.id}`).json({ ...toWebhookResource(w), secret: w.secret });
     },
-    list: async (_req, res) => {
-      res.json({ items: (await webhooks.list()).map(toWebhookResource) });
+    list: async (req, res) => {
+      res.json({ items: (await webhooks.list(tenantFilterOf(req))).map(toWebhookResource) });
     },
     get: async (req, res) => {
-      res.json(toWebhookResource(await webhooks.get(id(req.params.id))));
+      res.json(toWebhookResource(await webhooks.get(id(req.params.id), tenantFilterOf(req))));
     },
     update: async (req, res) => {
       const body = parseBody(WebhookPatchBody, req.body);
-      res.json(toWebhookResource(await webhooks.update(id(req.params.id), body)));
+      res.json(toWebhookResource(await webhooks.update(id(req.params.id), body, tenantFilterOf(req))));
     },
     delete: async (req, res) => {
-      await webhooks.delete(id(req.params.id));
+      await webhooks.delete(id(req.params.id), tenantFilterOf(req));
       res.status(204).end();
     },
     rotateSecret: async (req, res) => {
-      const w = await webhooks.rotateSecret(id(req.params.id));
+      const w = await webhooks.rotateSecret(id(req.params.id), tenantFilterOf(req));
       res.json({ ...toWebhookResource(w), secret: w.secret });
     },
     deliveries: async (req, res) => {
       const q = parseQuery(DeliveryListQuery, req.query);
-      const { items, total } = await webhooks.deliveries(id(req.params.id), q.limit, q.offset);
+      const { items, total } = await webhooks.deliveries(id(req.params.id), q.limit, q.offset, tenantFilterOf(req));
       res.json({ items: items.map(toDeliveryResource), total, limit: q.limit, offset: q.offset });
     },
     replay: async (req, res) => {
-      const d = await webhooks.replay(id(req.params.id), pathId(req.params.deliveryId, 'Delivery'));
+      const d = await webhooks.replay(id(req.params.id), pathId(req.params.deliveryId, 'Delivery'), tenantFilterOf(req));
       res.status(202).json(toDeliveryResource(d));
     },
   }, { idempotency });

@@ -12,6 +12,8 @@ export interface FeedEvent {
   /** The subject's own sequence number. */
   seq: number;
   data: Record<string, unknown>;
+  /** Only this tenant's clients (and admins) may see it. */
+  tenantId: string;
 }
 
 export type FeedListener = (e: FeedEvent) => void;
@@ -20,7 +22,7 @@ const BATCH = 500;
 const MAX_REPLAY = 10_000;
 
 function toFeedEvent(r: OutboxRow): FeedEvent {
-  return { id: r.id, type: r.subject, event: r.type, seq: r.seq, data: r.payload };
+  return { id: r.id, type: r.subject, event: r.type, seq: r.seq, data: r.payload, tenantId: r.tenantId };
 }
 
 function after(a: FeedCursor, b: FeedCursor | null): boolean {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../db/sql-client.js';
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import type { EventType, NewEvent, OutboxStore } from '../core/ports.js';
 
 export interface OutboxRow {
@@ -12,6 +13,7 @@ export interface OutboxRow {
   subjectId: string;
   seq: number;
   payload: Record<string, unknown>;
+  tenantId: string;
   createdAt: Date;
 }
 
@@ -38,8 +40,9 @@ export class OutboxRepository implements OutboxStore {
       seq: e.seq,
       payload: e.payload,
       dispatch: e.dispatch,
+      tenant_id: e.tenantId ?? DEFAULT_TENANT,
     }));
-    await this.sql`INSERT INTO outbox ${this.sql(rows as never, 'event_id', 'type', 'subject', 'subject_id', 'seq', 'payload', 'dispatch')}`;
+    await this.sql`INSERT INTO outbox ${this.sql(rows as never, 'event_id', 'type', 'subject', 'subject_id', 'seq', 'payload', 'dispatch', 'tenant_id')}`;
   }
 
   /**
@@ -47,13 +50,16 @@ export class OutboxRepository implements OutboxStore {
    * relays in many processes split the rows and none holds a lock while it talks to Redis.
    */
   async claimDispatchable(limit: number, claimMs: number): Promise<OutboxRow[]> {
+    // In id order: RETURNING gives rows in no particular order, and the queue hands jobs out in the order they are added.
     return this.sql<OutboxRow[]>`
-      UPDATE outbox SET claimed_until = now() + ${claimMs} * interval '1 millisecond'
-      WHERE id IN (
-        SELECT id FROM outbox
-        WHERE dispatch AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-        ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-      RETURNING id, event_id, tx::text AS tx, type, subject, subject_id, seq, payload, created_at`;
+      WITH claimed AS (
+        UPDATE outbox SET claimed_until = now() + ${claimMs} * interval '1 millisecond'
+        WHERE id IN (
+          SELECT id FROM outbox
+          WHERE dispatch AND dispatched_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+          ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id, event_id, tx::text AS tx, type, subject, subject_id, seq, payload, tenant_id, created_at)
+      SELECT * FROM claimed ORDER BY id`;
   }
 
   async markDispatched(ids: readonly number[]): Promise<void> {
@@ -74,7 +80,7 @@ export class OutboxRepository implements OutboxStore {
     const tx = cursor?.tx ?? null;
     const id = cursor?.id ?? 0;
     return this.sql<OutboxRow[]>`
-      SELECT id, event_id, tx::text AS tx, type, subject, subject_id, seq, payload, created_at FROM outbox
+      SELECT id, event_id, tx::text AS tx, type, subject, subject_id, seq, payload, tenant_id, created_at FROM outbox
       WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
         AND (${tx}::xid8 IS NULL OR (tx, id) > (${tx}::xid8, ${id}::bigint))
         AND type <> ALL(${INTERNAL}::text[])

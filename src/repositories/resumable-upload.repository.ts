@@ -8,6 +8,7 @@ export interface ResumableUpload {
   length: number | null;
   originalName: string | null;
   videoId: string | null;
+  tenantId: string;
   errorCode: string | null;
   error: string | null;
   expiresAt: Date;
@@ -19,10 +20,10 @@ export interface ResumableUpload {
 export class ResumableUploadRepository {
   constructor(private readonly sql: Queryable) {}
 
-  async insert(u: { id: string; length: number | null; originalName: string | null; expiresAt: Date }): Promise<void> {
+  async insert(u: { id: string; length: number | null; originalName: string | null; expiresAt: Date; tenantId: string }): Promise<void> {
     await this.sql`
-      INSERT INTO resumable_uploads (id, status, length, original_name, expires_at)
-      VALUES (${u.id}, 'receiving', ${u.length}, ${u.originalName}, ${u.expiresAt})`;
+      INSERT INTO resumable_uploads (id, status, length, original_name, expires_at, tenant_id)
+      VALUES (${u.id}, 'receiving', ${u.length}, ${u.originalName}, ${u.expiresAt}, ${u.tenantId})`;
   }
 
   async findById(id: string): Promise<ResumableUpload | undefined> {
@@ -30,11 +31,11 @@ export class ResumableUploadRepository {
     return row && { ...row, length: row.length === null ? null : Number(row.length) };
   }
 
-  /** receiving → finishing: true for the one request that turns the upload into a video. */
-  async claimFinishing(id: string): Promise<boolean> {
-    const rows = await this.sql`
-      UPDATE resumable_uploads SET status = 'finishing', updated_at = now() WHERE id = ${id} AND status = 'receiving' RETURNING id`;
-    return rows.length === 1;
+  /** receiving → finishing: the row for the one request that turns the upload into a video. */
+  async claimFinishing(id: string): Promise<ResumableUpload | undefined> {
+    const [row] = await this.sql<ResumableUpload[]>`
+      UPDATE resumable_uploads SET status = 'finishing', updated_at = now() WHERE id = ${id} AND status = 'receiving' RETURNING *`;
+    return row;
   }
 
   async markCompleted(id: string, videoId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/sql-client.js';
-import type { NewVideo, VideoListFilter, VideoStore } from '../core/ports.js';
+import type { NewVideo, TenantUsage, VideoListFilter, VideoStore } from '../core/ports.js';
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import type { ProbedMetadata, Video, VideoStatus } from '../domain/video.js';
 
 /** The PostgreSQL side of the video store: the only SQL for videos. Every change bumps `event_seq`. */
@@ -10,11 +11,11 @@ export class VideoRepository implements VideoStore {
     const m = v.metadata;
     const [row] = await this.sql<Video[]>`
       INSERT INTO videos (id, kind, status, original_name, storage_key, source_job_id,
-        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, source_url, event_seq)
+        size_bytes, duration_sec, width, height, fps, video_codec, audio_codec, container, media, client_metadata, source_url, event_seq, tenant_id)
       VALUES (${v.id}, ${v.kind}, ${v.status}, ${v.originalName}, ${v.storageKey}, ${v.sourceJobId},
         ${m?.sizeBytes ?? null}, ${m?.durationSec ?? null}, ${m?.width ?? null}, ${m?.height ?? null}, ${m?.fps ?? null},
         ${m?.videoCodec ?? null}, ${m?.audioCodec ?? null}, ${m?.container ?? null}, ${m ? this.sql.json(m.media as never) : null},
-        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, ${v.sourceUrl ?? null}, 1)
+        ${v.clientMetadata ? this.sql.json(v.clientMetadata as never) : null}, ${v.sourceUrl ?? null}, 1, ${v.tenantId ?? DEFAULT_TENANT})
       RETURNING *`;
     return row!;
   }
@@ -32,13 +33,16 @@ export class VideoRepository implements VideoStore {
   async list(f: VideoListFilter): Promise<{ items: Video[]; total: number }> {
     const kind = f.kind ?? null;
     const status = f.status ?? null;
+    const tenant = f.tenant ?? null;
     const items = await this.sql<Video[]>`
       SELECT * FROM videos
       WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})
       ORDER BY created_at DESC, id DESC LIMIT ${f.limit} OFFSET ${f.offset}`;
     const [count] = await this.sql<{ total: number }[]>`
       SELECT count(*)::int AS total FROM videos
-      WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})`;
+      WHERE (${kind}::text IS NULL OR kind = ${kind}) AND (${status}::text IS NULL OR status = ${status})
+        AND (${tenant}::text IS NULL OR tenant_id = ${tenant})`;
     return { items, total: count!.total };
   }
 
@@ -99,6 +103,14 @@ export class VideoRepository implements VideoStore {
     return this.sql<Video[]>`
       SELECT * FROM videos WHERE status = 'processing' AND source_url IS NOT NULL AND updated_at < ${before}
       ORDER BY updated_at LIMIT ${limit}`;
+  }
+
+  async tenantUsage(tenantId: string, lock: boolean): Promise<TenantUsage> {
+    if (lock) await this.sql`SELECT pg_advisory_xact_lock(hashtextextended(${`tenant-usage:${tenantId}`}, 0))`;
+    const [row] = await this.sql<TenantUsage[]>`
+      SELECT (SELECT COALESCE(sum(size_bytes), 0)::float8 FROM videos WHERE tenant_id = ${tenantId} AND storage_key IS NOT NULL) AS used_bytes,
+        (SELECT quota_bytes::float8 FROM tenants WHERE id = ${tenantId}) AS quota_bytes`;
+    return row!;
   }
 
   async referencedKeys(keys: readonly string[]): Promise<Set<string>> {

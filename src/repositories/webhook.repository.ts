@@ -1,12 +1,15 @@
 import type { Queryable } from '../db/sql-client.js';
 import { DEFAULT_WEBHOOK_EVENTS, type Delivery, type DeliveryStatus, type Webhook, type WebhookEventType } from '../webhooks/webhook.js';
 
+import { DEFAULT_TENANT, type TenantFilter } from '../domain/tenant.js';
+
 export interface NewWebhook {
   id: string;
   url: string;
   events: WebhookEventType[] | null;
   description: string | null;
   secret: string;
+  tenantId?: string;
 }
 
 export interface WebhookPatch {
@@ -23,6 +26,8 @@ export interface FanOutEvent {
   subjectId: string;
   order: number;
   body: string;
+  /** Only this tenant's endpoints get the event. */
+  tenantId: string;
 }
 
 export interface AttemptRecord {
@@ -39,8 +44,8 @@ export class WebhookRepository {
 
   async create(w: NewWebhook): Promise<Webhook> {
     const [row] = await this.sql<Webhook[]>`
-      INSERT INTO webhooks (id, url, events, description, secret)
-      VALUES (${w.id}, ${w.url}, ${w.events}, ${w.description}, ${w.secret}) RETURNING *`;
+      INSERT INTO webhooks (id, url, events, description, secret, tenant_id)
+      VALUES (${w.id}, ${w.url}, ${w.events}, ${w.description}, ${w.secret}, ${w.tenantId ?? DEFAULT_TENANT}) RETURNING *`;
     return row!;
   }
 
@@ -49,8 +54,8 @@ export class WebhookRepository {
     return row;
   }
 
-  async list(): Promise<Webhook[]> {
-    return this.sql<Webhook[]>`SELECT * FROM webhooks ORDER BY created_at DESC, id DESC`;
+  async list(tenant: TenantFilter = null): Promise<Webhook[]> {
+    return this.sql<Webhook[]>`SELECT * FROM webhooks WHERE (${tenant}::text IS NULL OR tenant_id = ${tenant}) ORDER BY created_at DESC, id DESC`;
   }
 
   async update(id: string, p: WebhookPatch): Promise<Webhook | undefined> {
@@ -88,12 +93,13 @@ export class WebhookRepository {
     if (events.length === 0) return [];
     const unnested = () => this.sql`
       unnest(${events.map((e) => e.eventId)}::uuid[], ${events.map((e) => e.type)}::text[], ${events.map((e) => e.subjectId)}::uuid[],
-        ${events.map((e) => e.order)}::bigint[], ${events.map((e) => e.body)}::text[]) AS e(event_id, type, subject_id, ord, body)`;
+        ${events.map((e) => e.order)}::bigint[], ${events.map((e) => e.body)}::text[], ${events.map((e) => e.tenantId)}::text[])
+        AS e(event_id, type, subject_id, ord, body, tenant_id)`;
     const toEndpoints = await this.sql<Delivery[]>`
       INSERT INTO webhook_deliveries (id, webhook_id, event_id, event_type, subject_id, event_order, body, status, next_attempt_at)
       SELECT gen_random_uuid(), w.id, e.event_id, e.type, e.subject_id, e.ord, e.body, 'pending', now()
       FROM ${unnested()}
-      JOIN webhooks w ON w.enabled AND ((w.events IS NULL AND e.type = ANY(${DEFAULT_WEBHOOK_EVENTS as string[]}::text[])) OR e.type = ANY(w.events))
+      JOIN webhooks w ON w.enabled AND w.tenant_id = e.tenant_id AND ((w.events IS NULL AND e.type = ANY(${DEFAULT_WEBHOOK_EVENTS as string[]}::text[])) OR e.type = ANY(w.events))
       ORDER BY e.ord
       ON CONFLICT (webhook_id, event_id) DO NOTHING
       RETURNING *`;

@@ -1,6 +1,7 @@
 import { extensionForContainer } from '../media/media-info.js';
 import { conflict, notFound } from '../domain/errors.js';
 import type { BlobStore, ByteRange, VideoStore } from '../core/ports.js';
+import { visibleTo, type TenantFilter } from '../domain/tenant.js';
 
 export interface Downloadable {
   storageKey: string;
@@ -29,9 +30,9 @@ export class DownloadService {
     private readonly blobs: BlobStore,
   ) {}
 
-  async resolve(id: string): Promise<Downloadable> {
+  async resolve(id: string, tenant: TenantFilter = null): Promise<Downloadable> {
     const video = await this.videos.findById(id);
-    if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
+    if (!video || !visibleTo(video, tenant)) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
     if (video.status !== 'ready' || !video.storageKey) {
       throw conflict(`Video ${id} is not ready for download: its status is ${video.status}.`, 'video_not_ready', video.status !== 'failed');
     }

@@ -1,6 +1,7 @@
 import type { JobLifecycle } from '../core/lifecycle.js';
 import type { InputStager, JobStore, StagedInput, Throughput, VideoStore } from '../core/ports.js';
 import type { Job } from '../domain/job.js';
+import type { TenantFilter } from '../domain/tenant.js';
 import type { Video } from '../domain/video.js';
 import { canConcatByCopy } from '../media/argv.js';
 import type { MediaLogger } from '../media/logger.js';
@@ -50,8 +51,8 @@ export class PlanService {
     private readonly tools: PlanTools,
   ) {}
 
-  async plan(jobIds?: string[]): Promise<JobPlan[]> {
-    const candidates = await this.lifecycle.wouldRun(jobIds);
+  async plan(jobIds?: string[], tenant: TenantFilter = null): Promise<JobPlan[]> {
+    const candidates = await this.lifecycle.wouldRun(jobIds, tenant);
     const inputs = new Map((await this.videos.findByIds([...new Set(candidates.flatMap((c) => c.job.inputVideoIds))])).map((v) => [v.id, v]));
     const signal = AbortSignal.timeout(PLAN_TIMEOUT_MS);
     const speed = await this.jobs.measuredThroughput(THROUGHPUT_SAMPLE);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { InputStager, VideoStore } from '../core/ports.js';
 import { conflict, notFound, validation } from '../domain/errors.js';
+import { visibleTo, type TenantFilter } from '../domain/tenant.js';
 import type { Video } from '../domain/video.js';
 import { storyboardLayout, type StoryboardLayout } from '../media/preview.js';
 
@@ -50,8 +51,8 @@ export class PreviewService {
     private readonly media: PreviewMedia,
   ) {}
 
-  async thumbnail(id: string, q: { t?: number | undefined; width: number }): Promise<PreviewFile> {
-    const { video, key, duration } = await this.ready(id);
+  async thumbnail(id: string, q: { t?: number | undefined; width: number }, tenant: TenantFilter = null): Promise<PreviewFile> {
+    const { video, key, duration } = await this.ready(id, tenant);
     if (q.t !== undefined && q.t > duration) throw validation(`t (${q.t}) is beyond the end of the video (${duration} s).`, { field: 't' });
     // The last frame starts one frame before the end; a seek past it finds nothing to show.
     const lastFrame = Math.max(0, duration - 1 / (video.fps ?? 25));
@@ -62,8 +63,8 @@ export class PreviewService {
     return { file, etag: `"${name}"` };
   }
 
-  async storyboard(id: string): Promise<StoryboardIndex> {
-    const { video, duration } = await this.ready(id);
+  async storyboard(id: string, tenant: TenantFilter = null): Promise<StoryboardIndex> {
+    const { video, duration } = await this.ready(id, tenant);
     const layout = storyboardLayout(duration);
     const aspect = video.width && video.height ? video.height / video.width : 9 / 16;
     const tileHeight = 2 * Math.round((layout.tileWidth * aspect) / 2);
@@ -84,16 +85,16 @@ export class PreviewService {
     };
   }
 
-  async storyboardImage(id: string): Promise<PreviewFile> {
-    const { key, duration } = await this.ready(id);
+  async storyboardImage(id: string, tenant: TenantFilter = null): Promise<PreviewFile> {
+    const { key, duration } = await this.ready(id, tenant);
     const layout = storyboardLayout(duration);
     const name = `${key}.storyboard-${layout.tiles}x${layout.tileWidth}.jpg`;
     const file = await this.cached(name, (out) => this.fromInput(key, (input) => this.media.storyboard(input, out, layout)));
     return { file, etag: `"${name}"` };
   }
 
-  async keyframes(id: string): Promise<Keyframes> {
-    const { video, key, duration } = await this.ready(id);
+  async keyframes(id: string, tenant: TenantFilter = null): Promise<Keyframes> {
+    const { video, key, duration } = await this.ready(id, tenant);
     const name = `${key}.keyframes.json`;
     const file = await this.cached(name, async (out) => {
       await writeFile(out, JSON.stringify(await this.fromInput(key, (input) => this.media.keyframes(input))));
@@ -113,9 +114,9 @@ export class PreviewService {
     }
   }
 
-  private async ready(id: string): Promise<{ video: Video; key: string; duration: number }> {
+  private async ready(id: string, tenant: TenantFilter): Promise<{ video: Video; key: string; duration: number }> {
     const video = await this.videos.findById(id);
-    if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
+    if (!video || !visibleTo(video, tenant)) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
     if (video.status !== 'ready' || !video.storageKey || !video.durationSec) {
       throw conflict(`Video ${id} is not ready: its status is ${video.status}.`, 'video_not_ready', video.status !== 'failed');
     }

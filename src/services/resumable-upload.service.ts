@@ -1,3 +1,4 @@
+import { visibleTo, type TenantFilter } from '../domain/tenant.js';
 import type { Upload } from '@tus/server';
 import type { FileStore } from '@tus/file-store';
 import type { Logger } from 'pino';
@@ -42,15 +43,22 @@ export class ResumableUploadService {
     private readonly logger: Logger,
   ) {}
 
-  async created(upload: Upload): Promise<void> {
-    await this.repo.insert({ id: upload.id, length: upload.size ?? null, originalName: nameOf(upload), expiresAt: new Date(Date.now() + this.opts.expiryMs) });
+  async created(upload: Upload, tenantId: string): Promise<void> {
+    await this.repo.insert({ id: upload.id, length: upload.size ?? null, originalName: nameOf(upload), expiresAt: new Date(Date.now() + this.opts.expiryMs), tenantId });
+  }
+
+  /** 404 unless the upload exists and the caller may see it (another tenant's is unknown to it). */
+  async ensureVisible(id: string, tenant: TenantFilter): Promise<void> {
+    const row = await this.repo.findById(id);
+    if (row && !visibleTo(row, tenant)) throw notFound(`Upload ${id} does not exist.`, 'upload_not_found');
   }
 
   async finish(upload: Upload): Promise<FinishOutcome> {
-    if (!(await this.repo.claimFinishing(upload.id))) return this.awaitOutcome(upload.id);
+    const claimed = await this.repo.claimFinishing(upload.id);
+    if (!claimed) return this.awaitOutcome(upload.id);
     let outcome: FinishOutcome;
     try {
-      const video = await this.uploads.accept({ tempPath: upload.storage?.path ?? '', originalName: nameOf(upload) });
+      const video = await this.uploads.accept({ tempPath: upload.storage?.path ?? '', originalName: nameOf(upload), tenantId: claimed.tenantId });
       await this.repo.markCompleted(upload.id, video.id);
       outcome = { kind: 'video', videoId: video.id };
     } catch (err) {
@@ -67,9 +75,9 @@ export class ResumableUploadService {
     await this.repo.deleteReceiving(id);
   }
 
-  async state(id: string): Promise<UploadState> {
+  async state(id: string, tenant: TenantFilter = null): Promise<UploadState> {
     const row = await this.repo.findById(id);
-    if (!row) throw notFound(`Upload ${id} does not exist.`, 'upload_not_found');
+    if (!row || !visibleTo(row, tenant)) throw notFound(`Upload ${id} does not exist.`, 'upload_not_found');
     const offset = row.status === 'completed' ? (row.length ?? 0) : row.status === 'receiving' ? await this.offsetOf(id) : 0;
     return {
       id: row.id,

@@ -1,6 +1,7 @@
 import type { JobLifecycle } from '../core/lifecycle.js';
 import { unavailable } from '../domain/errors.js';
 import type { Job } from '../domain/job.js';
+import type { TenantFilter } from '../domain/tenant.js';
 import type { JobQueue } from '../queue/job-queue.js';
 
 /**
@@ -13,12 +14,13 @@ export class RunService {
     private readonly queue: JobQueue,
   ) {}
 
-  async run(jobIds?: string[]): Promise<Job[]> {
+  /** Only `tenant`'s pending jobs (null: every tenant's). */
+  async run(jobIds?: string[], tenant: TenantFilter = null): Promise<Job[]> {
     try {
       await this.queue.ping();
     } catch (err) {
       throw unavailable(`The job queue (Redis) is unreachable: ${(err as Error).message}`);
     }
-    return this.lifecycle.run(jobIds);
+    return this.lifecycle.run(jobIds, tenant);
   }
 }

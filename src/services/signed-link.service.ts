@@ -1,3 +1,4 @@
+import type { TenantFilter } from '../domain/tenant.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { VideoStore } from '../core/ports.js';
 import { DomainError } from '../domain/errors.js';
@@ -29,9 +30,9 @@ export class SignedLinkService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async create(videoId: string, expiresInSec: number): Promise<SignedLink> {
-    // Refused as a download of it would be: unknown, not ready, file gone.
-    await this.downloads.resolve(videoId);
+  async create(videoId: string, expiresInSec: number, tenant: TenantFilter = null): Promise<SignedLink> {
+    // Refused as a download of it by the caller would be: unknown (or another tenant's), not ready, file gone.
+    await this.downloads.resolve(videoId, tenant);
     const expires = Math.floor(this.now() / 1000) + expiresInSec;
     const path = signedDownloadPath(videoId);
     return { pathAndQuery: `${path}?expires=${expires}&signature=${this.signature(path, expires)}`, expiresAt: new Date(expires * 1000) };

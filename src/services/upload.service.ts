@@ -6,7 +6,9 @@ import type { UnitOfWork } from '../core/ports.js';
 import { DomainError } from '../domain/errors.js';
 import type { ProbedMetadata, Video } from '../domain/video.js';
 import type { Storage } from '../storage/open-storage.js';
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import { toProbedMetadata } from './media-metadata.js';
+import { StorageQuota } from './storage-quota.js';
 
 export type ProbeMedia = (file: string) => Promise<ProbeResult>;
 
@@ -15,6 +17,8 @@ export interface ReceivedFile {
   originalName: string | null;
   /** The video's id, chosen by the caller (an Idempotency-Key's): when that video exists, it is the answer. */
   id?: string;
+  /** The uploader's tenant (absent: the default one). */
+  tenantId?: string;
 }
 
 /** A received file that probed as a video: what its record will hold. */
@@ -33,6 +37,7 @@ export class UploadService {
     private readonly uow: UnitOfWork,
     private readonly storage: Pick<Storage, 'blobs' | 'scratch'>,
     private readonly probe: ProbeMedia,
+    private readonly quota: StorageQuota = new StorageQuota(undefined),
   ) {}
 
   async accept(file: ReceivedFile): Promise<Video> {
@@ -42,9 +47,11 @@ export class UploadService {
       const probed = await this.probeReceived(file.tempPath);
       const id = file.id ?? randomUUID();
       const key = `${id}.${probed.extension}`;
+      const tenantId = file.tenantId ?? DEFAULT_TENANT;
       const video = await this.publish(file.tempPath, key, () =>
         this.uow.run(async ({ videos, outbox }) => {
-          const v = await videos.insert({ id, kind: 'upload', status: 'ready', originalName: file.originalName, storageKey: key, sourceJobId: null, metadata: probed.metadata });
+          await this.quota.ensureRoom(videos, tenantId, probed.metadata.sizeBytes ?? 0, true);
+          const v = await videos.insert({ id, kind: 'upload', status: 'ready', originalName: file.originalName, storageKey: key, sourceJobId: null, metadata: probed.metadata, tenantId });
           await outbox.append([videoEvent('video.created', v)]);
           return v;
         }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ImportLifecycle } from '../core/imports.js';
+import type { ImportLifecycle, ImportOwner } from '../core/imports.js';
 import { DomainError, validation } from '../domain/errors.js';
 import { ImportFailure } from '../domain/import.js';
 import type { Video } from '../domain/video.js';
@@ -36,7 +36,7 @@ export class UrlImportService {
   ) {}
 
   /** 422 `import_url_refused` for a URL no worker may fetch; else a `processing` video. */
-  async request(url: string, name: string | null): Promise<Video> {
+  async request(url: string, name: string | null, owner: ImportOwner = {}): Promise<Video> {
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -45,7 +45,7 @@ export class UrlImportService {
     }
     const refused = refusedImportUrl(parsed, this.opts.allowPrivate);
     if (refused) throw validation(`The URL cannot be imported: ${refused}.`, { field: 'url' }, 'import_url_refused');
-    return this.imports.request(parsed.href, name ?? nameFromUrl(parsed));
+    return this.imports.request(parsed.href, name ?? nameFromUrl(parsed), owner);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { videoEvent } from '../core/events.js';
 import type { UnitOfWork, VideoListFilter } from '../core/ports.js';
 import { conflict, notFound } from '../domain/errors.js';
+import { visibleTo, type TenantFilter } from '../domain/tenant.js';
 import type { Video } from '../domain/video.js';
 import type { BlobStore } from '../core/ports.js';
 
@@ -11,9 +12,10 @@ export class VideoService {
     private readonly blobs: BlobStore,
   ) {}
 
-  async get(id: string): Promise<Video> {
+  /** Another tenant's video is unknown to the caller: 404, never 403. */
+  async get(id: string, tenant: TenantFilter = null): Promise<Video> {
     const video = await this.uow.read.videos.findById(id);
-    if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
+    if (!video || !visibleTo(video, tenant)) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
     return video;
   }
 
@@ -21,10 +23,10 @@ export class VideoService {
     return this.uow.read.videos.list(filter);
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, tenant: TenantFilter = null): Promise<void> {
     const deleted = await this.uow.run(async ({ videos, jobs, outbox }) => {
       const video = await videos.lockById(id);
-      if (!video) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
+      if (!video || !visibleTo(video, tenant)) throw notFound(`Video ${id} does not exist.`, 'video_not_found');
       const busy = await jobs.findUnfinishedTouchingVideo(id);
       if (busy.length > 0) {
         const j = busy[0]!;

@@ -42,6 +42,7 @@ export class WebhookDispatcher {
         type: r.type,
         subjectId: r.subjectId,
         order: r.id,
+        tenantId: r.tenantId,
         body: JSON.stringify({ id: r.eventId, type: r.type, createdAt: r.createdAt.toISOString(), data: r.payload }),
       }));
     const created = await this.repo.fanOut(events);

@@ -15,6 +15,8 @@ export interface Webhook {
   secret: string;
   enabled: boolean;
   disabledReason: string | null;
+  /** Deliveries carry only this tenant's events. */
+  tenantId: string;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -63,6 +63,8 @@ class MemoryJobStore implements JobStore {
     const now = this.clock.now();
     const job = {
       ...j,
+      tenantId: j.tenantId ?? 'default',
+      parkedAt: null,
       clientMetadata: j.clientMetadata ?? null,
       callbackUrl: j.callbackUrl ?? null,
       status: 'pending',
@@ -91,7 +93,7 @@ class MemoryJobStore implements JobStore {
     return ids.map((id) => this.rows.get(id)).filter((j): j is Job => j !== undefined);
   }
   async list(f: JobListFilter) {
-    const all = [...this.rows.values()].filter((j) => (!f.status || j.status === f.status) && (!f.type || j.type === f.type));
+    const all = [...this.rows.values()].filter((j) => (!f.status || j.status === f.status) && (!f.type || j.type === f.type) && (!f.tenant || j.tenantId === f.tenant));
     return { items: all.slice(f.offset, f.offset + f.limit), total: all.length };
   }
   async countByStatus() {
@@ -105,9 +107,9 @@ class MemoryJobStore implements JobStore {
   async lockShared(ids: readonly string[]) {
     return this.lock(ids);
   }
-  async lockPendingBatch(afterId: string | null, limit: number) {
+  async lockPendingBatch(afterId: string | null, limit: number, tenant: string | null = null) {
     return [...this.rows.values()]
-      .filter((j) => j.status === 'pending' && (afterId === null || j.id > afterId))
+      .filter((j) => j.status === 'pending' && (afterId === null || j.id > afterId) && (!tenant || j.tenantId === tenant))
       .sort(byId)
       .slice(0, limit);
   }
@@ -189,7 +191,7 @@ class MemoryJobStore implements JobStore {
     const now = this.clock.now();
     return [...this.rows.values()]
       .filter((j) => afterId === null || j.id > afterId)
-      .filter((j) => (j.status === 'in_progress' && (!j.leaseUntil || j.leaseUntil < now)) || (j.status === 'queued' && this.depsCompleted(j)))
+      .filter((j) => (j.status === 'in_progress' && (!j.leaseUntil || j.leaseUntil < now)) || (j.status === 'queued' && !j.parkedAt && this.depsCompleted(j)))
       .sort(byId)
       .slice(0, limit);
   }
@@ -214,6 +216,27 @@ class MemoryJobStore implements JobStore {
       return !d || d.status === 'failed' || d.status === 'cancelled';
     };
     return [...this.rows.values()].filter((j) => j.status === 'queued' && j.dependsOn.some(dead)).sort(byId).slice(0, limit);
+  }
+  async lockTenantSlots(tenantId: string) {
+    const all = [...this.rows.values()];
+    const running = all.filter((j) => j.tenantId === tenantId && j.status === 'in_progress').length;
+    const othersWaiting = all.some((j) => j.status === 'queued' && j.tenantId !== tenantId && !j.parkedAt && this.depsCompleted(j));
+    return { running, maxRunning: null, othersWaiting };
+  }
+  async park(id: string) {
+    const j = this.rows.get(id);
+    if (j?.status === 'queued') this.rows.set(id, { ...j, parkedAt: this.clock.now() });
+  }
+  async unparkEligible(limit: number, defaultCap: number) {
+    const all = [...this.rows.values()];
+    const running = (t: string) => all.filter((j) => j.tenantId === t && j.status === 'in_progress').length;
+    const waiting = (t: string) => all.some((j) => j.status === 'queued' && j.tenantId !== t && !j.parkedAt && this.depsCompleted(j));
+    const picked = all
+      .filter((j) => j.status === 'queued' && j.parkedAt && (running(j.tenantId) < defaultCap || !waiting(j.tenantId)))
+      .sort((a, b) => a.parkedAt!.getTime() - b.parkedAt!.getTime() || byId(a, b))
+      .slice(0, limit);
+    for (const j of picked) this.rows.set(j.id, { ...j, parkedAt: null });
+    return picked.map((j) => this.rows.get(j.id)!);
   }
 }
 
@@ -248,6 +271,7 @@ class MemoryVideoStore implements VideoStore {
       media: m?.media ?? null,
       clientMetadata: v.clientMetadata ?? null,
       sourceUrl: v.sourceUrl ?? null,
+      tenantId: v.tenantId ?? 'default',
       eventSeq: 1,
       createdAt: now,
       updatedAt: now,
@@ -262,7 +286,7 @@ class MemoryVideoStore implements VideoStore {
     return ids.map((id) => this.rows.get(id)).filter((v): v is Video => v !== undefined);
   }
   async list(f: VideoListFilter) {
-    const all = [...this.rows.values()].filter((v) => (!f.kind || v.kind === f.kind) && (!f.status || v.status === f.status));
+    const all = [...this.rows.values()].filter((v) => (!f.kind || v.kind === f.kind) && (!f.status || v.status === f.status) && (!f.tenant || v.tenantId === f.tenant));
     return { items: all.slice(f.offset, f.offset + f.limit), total: all.length };
   }
   async lockSharedByIds(ids: readonly string[]) {
@@ -323,6 +347,10 @@ class MemoryVideoStore implements VideoStore {
     const gone = [...this.rows.values()].filter((v) => v.status === 'failed' && v.kind !== 'upload' && v.updatedAt < before).slice(0, limit);
     for (const v of gone) this.rows.delete(v.id);
     return gone;
+  }
+  async tenantUsage(tenantId: string) {
+    const usedBytes = [...this.rows.values()].filter((v) => v.tenantId === tenantId && v.storageKey).reduce((sum, v) => sum + (v.sizeBytes ?? 0), 0);
+    return { usedBytes, quotaBytes: null };
   }
   async referencedKeys(keys: readonly string[]) {
     const held = new Set([...this.rows.values()].map((v) => v.storageKey));

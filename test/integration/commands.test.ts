@@ -80,7 +80,6 @@ describe('POST /api/videos/:id/trim', () => {
     ['{"start": 1, "end": 2, "extra": true}', 'application/json'],
     ['{"start": true, "end": 2}', 'application/json'],
     ['{"start": null, "end": 2}', 'application/json'],
-    ['start=1&end=2', 'application/x-www-form-urlencoded'],
   ])('when the body is %s, then 400', async (raw, type) => {
     const res = await h.api.post(`/api/videos/${video.id}/trim`).set('Content-Type', type).send(raw);
     expect(res.status).toBe(400);

@@ -172,7 +172,7 @@ describe('resumable uploads (tus)', () => {
     const store = h.infra.resumable.store;
     const upload = new StoredUpload({ id: crypto.randomUUID(), size: clip.length, offset: 0, metadata: { filename: 'race.mp4' }, creation_date: new Date().toISOString() });
     await store.create(upload);
-    await h.infra.resumable.created(upload);
+    await h.infra.resumable.created(upload, 'default');
     await store.write(Readable.from([clip]), upload.id, 0);
     const full = await store.getUpload(upload.id);
     const videosBefore = await videoCount();

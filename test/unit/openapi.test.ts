@@ -1,3 +1,5 @@
+import { KeyService } from '../../src/services/key.service.js';
+import type { ApiKeyRepository } from '../../src/repositories/api-key.repository.js';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Express } from 'express';
@@ -19,7 +21,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 function appWith(apiKey: string | undefined): Express {
   const known: Record<string, unknown> = {
     logger: pino({ level: 'silent' }),
-    apiKey,
+    auth: new KeyService({ anyExists: async () => false, findByHash: async () => undefined, findById: async () => undefined } as unknown as ApiKeyRepository, apiKey),
+    apiKeyRequired: Boolean(apiKey),
+    corsOrigins: [],
+    rateLimitPerMinute: 0,
     maxUploadBytes: 1024,
     minFreeBytes: 0,
     tmpDir: os.tmpdir(),
@@ -159,7 +164,8 @@ describe('the OpenAPI document', () => {
       expect.objectContaining({ name: 'id', in: 'path', required: true }),
       expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }),
     ]);
-    expect(Object.keys(trim.responses)).toEqual(['201', '400', '404', '409', '413', '422', '503']);
+    expect(Object.keys(trim.responses)).toEqual(['201', '400', '403', '404', '409', '413', '415', '422', '429', '503', '507']);
+    expect(trim['x-required-scope']).toBe('write');
     expect(body.properties.metadata.type).toBe('object');
   });
 
@@ -210,5 +216,21 @@ describe('the OpenAPI document', () => {
       .sort();
     expect(idempotent).toEqual(expect.arrayContaining(['post /api/jobs/run', 'post /api/jobs/{id}/retry', 'post /api/videos', 'post /api/videos/concat', 'post /api/videos/{id}/trim']));
     expect(idempotent.filter((r) => !r.startsWith('post ') || r.endsWith('/cancel'))).toEqual([]);
+  });
+});
+
+describe('scopes in the OpenAPI document', () => {
+  it('when built, then every keyed operation names the scope it needs and documents 403 and 429; GETs need read, keys need admin', () => {
+    const doc = buildOpenApiDocument({ apiKeyRequired: true }) as Json;
+    for (const [p, item] of Object.entries<Json>(doc.paths)) {
+      // The document and signed download links are public: a link's signature is its credential.
+      if (!p.startsWith('/api/') || p === '/api/openapi.json' || p.startsWith('/api/signed/')) continue;
+      for (const [method, op] of Object.entries<Json>(item)) {
+        expect(['read', 'write', 'admin'], `${method} ${p}`).toContain(op['x-required-scope']);
+        expect(Object.keys(op.responses), `${method} ${p}`).toEqual(expect.arrayContaining(['401', '403', '429']));
+        if (p.startsWith('/api/keys')) expect(op['x-required-scope']).toBe('admin');
+        else if (method === 'get' || method === 'head') expect(op['x-required-scope'], `${method} ${p}`).toBe('read');
+      }
+    }
   });
 });

@@ -358,22 +358,24 @@ export type JoinAudio =
       seekTo: number;
       /** Input `-t` from `seekTo`: halfway between the last copied packet and the one after. */
       readFor: number;
-      /** Audio time-base ticks by which the first copied packet starts before the first frame. */
+      /** Audio time-base ticks by which the first copied packet starts before the first frame (negative: after it). */
       leadTicks: number;
     }
   | { mode: 'encode'; firstFrame: number; length: number };
 
-function audioInputArgs(input: string, audio: JoinAudio): string[] {
+/** The audio input of a join or copy trim: the source read from where its first copied (or encoded) sample lies. */
+export function audioInputArgs(input: string, audio: JoinAudio): string[] {
   if (audio.mode === 'encode') {
     return ['-ss', formatSeconds(audio.firstFrame), '-t', formatSeconds(audio.length), '-i', pathArg(input)];
   }
-  if (!Number.isSafeInteger(audio.leadTicks) || audio.leadTicks < 0) throw new MediaInputError(`bad audio lead ${audio.leadTicks}`);
+  if (!Number.isSafeInteger(audio.leadTicks)) throw new MediaInputError(`bad audio lead ${audio.leadTicks}`);
   // -ss cannot be negative; -itsoffset moves the timestamps the same way without seeking.
   const seek = audio.seekTo >= 0 ? ['-ss', formatSeconds(audio.seekTo)] : ['-itsoffset', formatSeconds(-audio.seekTo)];
   return [...seek, '-t', formatSeconds(audio.readFor), '-i', pathArg(input)];
 }
 
-function audioCodecArgs(audio: JoinAudio): string[] {
+/** How the audio input's packets are copied (or encoded) so that the first one sits leadTicks before the first frame. */
+export function audioCodecArgs(audio: JoinAudio): string[] {
   if (audio.mode === 'encode') return AAC_ARGS;
   return [
     '-c:a',
@@ -384,7 +386,7 @@ function audioCodecArgs(audio: JoinAudio): string[] {
     // …then move it to leadTicks before the first frame. The mp4 muxer keeps the packet and writes an
     // edit list for the audio track that starts playback exactly at the first frame; video is not moved.
     '-bsf:a',
-    `setts=ts=TS-STARTPTS-${audio.leadTicks}`,
+    `setts=ts=TS-STARTPTS${audio.leadTicks >= 0 ? `-${audio.leadTicks}` : `+${-audio.leadTicks}`}`,
   ];
 }
 

@@ -168,6 +168,7 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
         from: stream.origin + plan.firstFrame,
         to: stream.origin + plan.firstFrame + plan.length,
         origin: stream.origin,
+        frameSec: plan.frameDuration,
       });
     audio = copy && copy.ok ? copy.audio : { mode: 'encode', firstFrame: plan.firstFrame, length: plan.length };
   }

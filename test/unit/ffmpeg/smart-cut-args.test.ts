@@ -248,7 +248,7 @@ describe('smart cut argv', () => {
     expect(() => buildSmartCutConcatList([{ path: '/t/a.mp4', duration: 1 }], 0)).toThrow(MediaInputError);
     expect(() => buildSmartCutConcatList([{ path: '/t/a\nfile /etc/passwd', duration: 1 }])).toThrow(MediaInputError);
     const join = { listFile: '/t/l.ffconcat', input: '/in.mp4', output: '/out.mp4', stream: STREAM };
-    expect(() => buildSmartCutJoinArgs({ ...join, audio: { mode: 'copy', seekTo: 1, readFor: 1, leadTicks: -1 } })).toThrow(MediaInputError);
+    expect(() => buildSmartCutJoinArgs({ ...join, audio: { mode: 'copy', seekTo: 1, readFor: 1, leadTicks: 0.5 } })).toThrow(MediaInputError);
   });
 
   it('when listed, then every piece but the last carries its duration', () => {

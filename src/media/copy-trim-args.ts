@@ -1,58 +1,76 @@
 import { COMMON_ARGS, formatSeconds, pathArg } from './argv.js';
 import { MediaInputError } from './errors.js';
-import { audioCodecArgs, audioInputArgs, type JoinAudio } from './smart-cut-args.js';
 
 function assertMuxer(muxer: string): void {
   if (!/^[a-z0-9_]+$/.test(muxer)) throw new MediaInputError(`invalid muxer name: ${JSON.stringify(muxer)}`);
 }
 
+/** Where a copy trim reads one stream: input -ss (seconds from the file start) and input -t from there. */
+export interface CopyReading {
+  seekTo: number;
+  /** null: to the end of the file. */
+  readFor: number | null;
+  /** Packets shown before this pts (ticks of the stream's time base, on the source's clock) are dropped. */
+  firstPts: number;
+}
+
+function readingArgs(input: string, r: CopyReading): string[] {
+  if (!Number.isSafeInteger(r.firstPts)) throw new MediaInputError(`bad first pts ${r.firstPts}`);
+  // A reading that would start before the file starts reads from its start, for as long.
+  const seek = r.seekTo > 0 ? r.seekTo : 0;
+  const readFor = r.readFor === null ? null : r.readFor + Math.min(0, r.seekTo);
+  if (readFor !== null && !(readFor > 0)) throw new MediaInputError(`the reading must be positive, got ${readFor}`);
+  return [
+    ...(seek > 0 ? ['-ss', formatSeconds(seek)] : []),
+    ...(readFor !== null ? ['-t', formatSeconds(readFor)] : []),
+    '-i',
+    pathArg(input),
+  ];
+}
+
+/** Drops what is shown before `firstPts` (inside a -bsf list a comma separates filters, hence the escaped one), then moves it to `at` ticks. */
+function placeFilters(firstPts: number, at: number): string {
+  if (!Number.isSafeInteger(at)) throw new MediaInputError(`bad start ${at}`);
+  const shift = at >= 0 ? `+${at}` : `-${-at}`;
+  return `noise=drop=lt(pts\\,${firstPts}),setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`;
+}
+
 /**
- * A stream-copy trim cut cleanly at both ends (see planCopyTrim). The video is read from just
- * before the keyframe: `-copypriorss:v 0` drops every packet shown before the seek point up to the
- * keyframe, the noise filter drops its leading pictures (shown before it, decoded after it; the
- * first packet the filter sees is the keyframe), and input `-t` stops before the first packet whose
- * decode time reaches the cut. The keyframe is moved to t=0.
- *
- * With `audio` the audio comes from a second reading of the source, its packets chosen by
- * planAudioCopy and placed `leadTicks` before the keyframe, so both start together (in mp4/mov the
- * edit list hides a lead exactly). Without it (no plan could be made), the audio is copied from
- * the same reading as the video and neither is moved, which keeps them in sync.
+ * A stream-copy trim cut cleanly at both ends (see planCopyTrim). Timestamps are kept as the source
+ * has them (-copyts), because ffmpeg otherwise counts them from the earliest *used* stream, which is
+ * not where -ss counts from when the audio starts first (MPEG-TS). So the cuts are absolute:
+ * - the video is read from just before the keyframe; the noise filter drops every packet shown
+ *   before it (the GOP before, and the keyframe's leading pictures, decoded after it but referring
+ *   to that GOP), so the first packet left is the keyframe, which setts moves to t=0; input -t stops
+ *   before the first packet whose decode time reaches the cut;
+ * - with `audio`, a second reading of the source gives the packets planAudioCopy chose, the first
+ *   placed `leadTicks` before the keyframe (in mp4/mov the edit list hides a lead exactly).
+ * Without `audio` (no plan could be made), the audio is copied from the video's reading and both
+ * are moved together so that the earliest packet starts at 0, which keeps them in sync.
  */
 export function buildCleanCopyTrimArgs(p: {
   input: string;
   output: string;
   muxer: string;
-  seekTo: number;
-  readFor: number | null;
-  dropLeading: boolean;
+  video: CopyReading;
   hasAudio: boolean;
-  audio: Extract<JoinAudio, { mode: 'copy' }> | null;
+  audio: (CopyReading & { leadTicks: number }) | null;
 }): string[] {
   assertMuxer(p.muxer);
-  if (p.readFor !== null && !(p.readFor > 0)) throw new MediaInputError(`readFor must be positive, got ${p.readFor}`);
   const planned = p.hasAudio && p.audio !== null;
-  const videoFilters = [
-    // Inside a -bsf list a comma separates filters, hence the escaped one in lt().
-    ...(p.dropLeading ? ['noise=drop=lt(pts\\,startpts)'] : []),
-    ...(planned ? ['setts=pts=PTS-STARTPTS:dts=DTS-STARTPTS'] : []),
-  ];
   return [
     ...COMMON_ARGS,
-    '-ss',
-    formatSeconds(p.seekTo),
-    ...(p.readFor !== null ? ['-t', formatSeconds(p.readFor)] : []),
-    '-i',
-    pathArg(p.input),
-    ...(planned ? audioInputArgs(p.input, p.audio!) : []),
+    '-copyts',
+    ...readingArgs(p.input, p.video),
+    ...(planned ? readingArgs(p.input, p.audio!) : []),
     '-map',
     '0:v:0',
     ...(planned ? ['-map', '1:a'] : p.hasAudio ? ['-map', '0:a?'] : []),
     '-c',
     'copy',
-    '-copypriorss:v',
-    '0',
-    ...(videoFilters.length > 0 ? ['-bsf:v', videoFilters.join(',')] : []),
-    ...(planned ? audioCodecArgs(p.audio!) : []),
+    ...(planned
+      ? ['-bsf:v', placeFilters(p.video.firstPts, 0), '-bsf:a', placeFilters(p.audio!.firstPts, -p.audio!.leadTicks)]
+      : ['-bsf:v', `noise=drop=lt(pts\\,${p.video.firstPts})`, '-avoid_negative_ts', 'make_zero']),
     '-f',
     p.muxer,
     pathArg(p.output),

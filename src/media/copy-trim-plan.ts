@@ -37,6 +37,8 @@ export type CopyTrimPlan =
       readFor: number | null;
       /** Whether the keyframe has leading pictures (decoded after it, shown before it) to drop. */
       dropLeading: boolean;
+      /** The keyframe's pts in video ticks (absolute): packets shown before it are dropped. */
+      keyframePts: number;
       /** Absolute time (seconds) of the first output frame: the keyframe. */
       firstFrame: number;
       /** Absolute time (seconds) of the end of the last output frame. */
@@ -149,6 +151,7 @@ export function planCopyTrim(input: CopyTrimPlanInput): CopyTrimPlan {
     seekTo,
     readFor,
     dropLeading,
+    keyframePts,
     firstFrame: seconds(keyframe.pts),
     endTime: seconds(endPts),
     keptFromSec: seconds(keyframe.pts - input.firstPts),

@@ -173,15 +173,14 @@ export async function runCopyTrim(p: CopyTrimParams): Promise<CopyTrimOutcome> {
     return { clean: false, reason: prepared };
   }
   const { plan, audio } = prepared;
+  const copied = audio?.ok && audio.audio.firstPts !== undefined ? audio.audio : null;
   const args = buildCleanCopyTrimArgs({
     input: p.input,
     output: p.output,
     muxer,
-    seekTo: plan.seekTo,
-    readFor: plan.readFor,
-    dropLeading: plan.dropLeading,
+    video: { seekTo: plan.seekTo, readFor: plan.readFor, firstPts: plan.keyframePts },
     hasAudio: p.info.audio !== null,
-    audio: audio?.ok ? audio.audio : null,
+    audio: copied && { seekTo: copied.seekTo, readFor: copied.readFor, firstPts: copied.firstPts!, leadTicks: copied.leadTicks },
   });
   await runFfmpeg({ ...common, expectedDurationSec: plan.endTime - plan.firstFrame, args });
   return { clean: true, keptFromSec: plan.keptFromSec, keptToSec: plan.keptToSec };

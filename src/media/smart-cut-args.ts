@@ -360,6 +360,8 @@ export type JoinAudio =
       readFor: number;
       /** Audio time-base ticks by which the first copied packet starts before the first frame (negative: after it). */
       leadTicks: number;
+      /** The first copied packet's pts, audio ticks on the source's clock. */
+      firstPts?: number;
     }
   | { mode: 'encode'; firstFrame: number; length: number };
 

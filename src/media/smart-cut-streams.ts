@@ -114,7 +114,7 @@ export function planAudioCopy(input: AudioCopyInput): AudioCopyPlan {
   const seekTo = seconds(startCut) - input.origin;
   return {
     ok: true,
-    audio: { mode: 'copy', seekTo, readFor: seconds(endCut - startCut), leadTicks: fromTicks - P0.pts },
+    audio: { mode: 'copy', seekTo, readFor: seconds(endCut - startCut), leadTicks: fromTicks - P0.pts, firstPts: P0.pts },
   };
 }
 

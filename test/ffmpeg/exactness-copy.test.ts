@@ -12,7 +12,7 @@ import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { extensionForContainer } from '../../src/media/media-info.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
-import { decodeErrors, mustProbe, probeJson, runTool } from '../helpers/media.js';
+import { decodeErrors, mustProbe, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -44,11 +44,15 @@ async function frameTimes(file: string): Promise<number[]> {
   return res.stdout.toString('utf8').split('\n').filter((l) => l.trim() !== '').map(Number).sort((a, b) => a - b);
 }
 
-/** Where each stream starts and ends (s), as a player of the file sees them. */
+/** Where each stream's packets start and end (s): container durations are estimates in MPEG-TS. */
 async function streamSpans(file: string): Promise<{ video: [number, number]; audio: [number, number] }> {
-  const streams = (await probeJson(file)).streams as any[];
-  const span = (s: any): [number, number] => [Number(s.start_time), Number(s.start_time) + Number(s.duration)];
-  return { video: span(streams.find((s) => s.codec_type === 'video')), audio: span(streams.find((s) => s.codec_type === 'audio')) };
+  const span = async (stream: string): Promise<[number, number]> => {
+    const res = await runTool('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file]);
+    const packets = res.stdout.toString('utf8').split('\n').filter((l) => l.includes(',')).map((l) => l.split(',').map(Number) as [number, number]);
+    return [Math.min(...packets.map(([pts]) => pts)), Math.max(...packets.map(([pts, d]) => pts + d))];
+  };
+  const [video, audio] = await Promise.all([span('v:0'), span('a:0')]);
+  return { video, audio };
 }
 
 /** The output holds consecutive frames from a keyframe at or before the first wanted one through at least the last wanted one. */

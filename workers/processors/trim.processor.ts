@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { buildAccurateTrimArgs, buildCopyTrimArgs } from '../../src/media/argv.js';
-import { muxerForContainer } from '../../src/media/media-info.js';
+import { buildAccurateTrimArgs } from '../../src/media/argv.js';
+import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
 import { mediaOf } from './media-of.js';
@@ -16,8 +16,18 @@ export const trimProcessor: Processor = async (ctx) => {
   const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec: end - params.start, onProgress: ctx.onProgress, signal: ctx.signal, logger: ctx.logger };
   const source = ctx.inputPaths[0]!;
   if (params.mode === 'copy') {
-    const args = buildCopyTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, muxer: muxerForContainer(info.container) });
-    await runFfmpeg({ ...common, args });
+    await runCopyTrim({
+      input: source,
+      output: ctx.outputPath,
+      start: params.start,
+      end,
+      info,
+      ffmpegPath: ctx.ffmpegPath,
+      ffprobePath: ctx.ffprobePath,
+      signal: ctx.signal,
+      onProgress: ctx.onProgress,
+      logger: ctx.logger,
+    });
     return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null };
   }
   let fallbackReason = `codec ${info.video.codec} is not H.264`;

@@ -12,7 +12,7 @@ import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { extensionForContainer } from '../../src/media/media-info.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
-import { decodeErrors, mustProbe, runTool } from '../helpers/media.js';
+import { decodeErrors, mustProbe, packetSpans, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -44,17 +44,6 @@ async function frameTimes(file: string): Promise<number[]> {
   return res.stdout.toString('utf8').split('\n').filter((l) => l.trim() !== '').map(Number).sort((a, b) => a - b);
 }
 
-/** Where each stream's packets start and end (s): container durations are estimates in MPEG-TS. */
-async function streamSpans(file: string): Promise<{ video: [number, number]; audio: [number, number] }> {
-  const span = async (stream: string): Promise<[number, number]> => {
-    const res = await runTool('ffprobe', ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file]);
-    const packets = res.stdout.toString('utf8').split('\n').filter((l) => l.includes(',')).map((l) => l.split(',').map(Number) as [number, number]);
-    return [Math.min(...packets.map(([pts]) => pts)), Math.max(...packets.map(([pts, d]) => pts + d))];
-  };
-  const [video, audio] = await Promise.all([span('v:0'), span('a:0')]);
-  return { video, audio };
-}
-
 /** The output holds consecutive frames from a keyframe at or before the first wanted one through at least the last wanted one. */
 function expectCleanCopy(frames: (number | null)[], start: number, end: number, gop: number, maxOvershoot: number): void {
   const first = Math.ceil(start * FPS - 1e-6);
@@ -68,7 +57,7 @@ function expectCleanCopy(frames: (number | null)[], start: number, end: number, 
 }
 
 async function expectAvTogether(file: string): Promise<void> {
-  const { video, audio } = await streamSpans(file);
+  const { video, audio } = await packetSpans(file);
   expect(Math.abs(audio[0] - video[0])).toBeLessThan(1 / FPS);
   expect(Math.abs(audio[1] - video[1])).toBeLessThan(1 / FPS);
 }

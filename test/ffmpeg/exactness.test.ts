@@ -11,7 +11,7 @@ import { probeMedia, probeOutput } from '../../src/media/probe.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
 import { makeFrameCodedClip, readFrameNumbers, zeroLastVideoFrameDuration } from '../helpers/frame-code.js';
-import { decodeErrors, makePng, mustProbe, probeJson, runTool } from '../helpers/media.js';
+import { decodeErrors, makePng, mustProbe, packetSpans, probeJson, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -202,5 +202,32 @@ describe('re-encode trim of an MPEG-TS source whose video starts after the file'
     expect(probed.ok ? 'ok' : probed.reason).toBe('ok');
     const { video, audio } = streamsOf(await probeJson(output));
     expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(1 / 30 + 0.001);
+  });
+});
+
+describe('smart cut of a 60 fps source with AAC audio', { timeout: 90_000 }, () => {
+  let src: string;
+  beforeAll(async () => {
+    src = await makeFrameCodedClip(dir, { name: 'sixty', durationSec: 8, fps: 60, gop: 60, bframes: 2, ...SMALL });
+  }, 30_000);
+
+  it.each([
+    [1.51, 5.29, 91, 227],
+    [0.5, 6.9, 30, 384],
+    [2.25, 4.1, 135, 111],
+  ])('when %f → %f is cut, then every frame comes out once and the audio starts and ends within one frame (16.7 ms) of the video', async (start, end, first, count) => {
+    const scratch = join(dir, `scratch-${++n}`);
+    await mkdir(scratch);
+    const output = join(scratch, 'job.out');
+    const outcome = await runSmartCut({
+      input: src, output, start, end, info: await mustProbe(src),
+      ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
+    });
+    expect(outcome).toBe('smart-cut');
+    expect(await readFrameNumbers(output)).toEqual(range(first, count));
+    expect(await decodeErrors(output)).toBe('');
+    const { video, audio } = await packetSpans(output);
+    expect(Math.abs(audio[0] - video[0])).toBeLessThan(1 / 60);
+    expect(Math.abs(audio[1] - video[1])).toBeLessThan(1 / 60);
   });
 });

@@ -12,7 +12,7 @@ import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { extensionForContainer } from '../../src/media/media-info.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
-import { decodeErrors, mustProbe, packetSpans, runTool } from '../helpers/media.js';
+import { decodeErrors, frameTimes, mustProbe, packetSpans, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -36,12 +36,6 @@ async function copyTrim(input: string, start: number, end: number): Promise<stri
     input, output, start, end, info, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {},
   });
   return output;
-}
-
-/** Presentation times (s) of every video frame, in display order. */
-async function frameTimes(file: string): Promise<number[]> {
-  const res = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=best_effort_timestamp_time', '-of', 'csv=p=0', file]);
-  return res.stdout.toString('utf8').split('\n').filter((l) => l.trim() !== '').map(Number).sort((a, b) => a - b);
 }
 
 /** The output holds consecutive frames from a keyframe at or before the first wanted one through at least the last wanted one. */

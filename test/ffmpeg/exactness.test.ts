@@ -11,7 +11,7 @@ import { probeMedia, probeOutput } from '../../src/media/probe.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
 import { makeFrameCodedClip, readFrameNumbers, zeroLastVideoFrameDuration } from '../helpers/frame-code.js';
-import { decodeErrors, makePng, mustProbe, packetSpans, probeJson, runTool } from '../helpers/media.js';
+import { decodeErrors, frameTimes, makePng, mustProbe, packetSpans, probeJson, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -229,5 +229,46 @@ describe('smart cut of a 60 fps source with AAC audio', { timeout: 90_000 }, () 
     const { video, audio } = await packetSpans(output);
     expect(Math.abs(audio[0] - video[0])).toBeLessThan(1 / 60);
     expect(Math.abs(audio[1] - video[1])).toBeLessThan(1 / 60);
+  });
+});
+
+describe('re-encode trim of a variable-frame-rate source', { timeout: 90_000 }, () => {
+  let vfr: string;
+  // Of a 30 fps clip, frames n ≡ 1 (mod 4) and n ≡ 3 (mod 7) are left out, the others keep their times n/30.
+  const kept = (n: number): boolean => n % 4 !== 1 && n % 7 !== 3;
+  beforeAll(async () => {
+    const coded = await makeFrameCodedClip(dir, { name: 'vfr-src', durationSec: 6, fps: 30, gop: 30, ...SMALL });
+    vfr = join(dir, 'vfr.mp4');
+    const res = await runTool('ffmpeg', [
+      '-v', 'error', '-y', '-i', coded, '-vf', "select='not(eq(mod(n,4),1))*not(eq(mod(n,7),3))'", '-fps_mode', 'passthrough',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'copy', vfr,
+    ]);
+    if (res.code !== 0) throw new Error(res.stderr);
+  }, 30_000);
+
+  it('when it is probed, then it is marked as variable frame rate, at its average rate', async () => {
+    const info = await mustProbe(vfr);
+    expect(info.video.variableFrameRate).toBe(true);
+    expect(info.video.fps).toBeLessThan(25);
+  });
+
+  it.each([
+    [1, 2.5],
+    [0.95, 3.3],
+    [2.1, 2.2],
+  ])('when %f → %f is trimmed, then every source frame of the range comes out once, at its own time, against audio from start to end', async (start, end) => {
+    const info = await mustProbe(vfr);
+    const output = out();
+    const args = buildAccurateTrimArgs({ input: vfr, output, start, end, hasAudio: true, fps: info.video.fps, variableFrameRate: info.video.variableFrameRate ?? false });
+    await runFfmpeg({ args, expectedDurationSec: end - start });
+    const want = range(Math.ceil(start * 30 - 1e-6), Math.ceil(end * 30 - 1e-6) - Math.ceil(start * 30 - 1e-6)).filter(kept);
+    expect(await readFrameNumbers(output)).toEqual(want);
+    const times = await frameTimes(output);
+    const { audio } = await packetSpans(output);
+    // Each frame is shown where it was in the source against the sound, which starts at 0 (to the millisecond).
+    const offBy = times.map((t, i) => Math.abs(t - (want[i]! / 30 - start)));
+    expect(Math.max(...offBy)).toBeLessThan(0.001);
+    expect(Math.abs(audio[1] - (end - start))).toBeLessThan(0.001);
+    expect(await decodeErrors(output)).toBe('');
   });
 });

@@ -266,6 +266,14 @@ export async function probeJson(file: string): Promise<any> {
   return JSON.parse(out.toString('utf8'));
 }
 
+/** Presentation times (s) of every decoded video frame, in display order. */
+export async function frameTimes(file: string): Promise<number[]> {
+  const out = await mustRun(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time,pkt_dts_time', '-of', 'csv=p=0', file]);
+  // A frame without a pts (N/A) is taken at its packet's dts.
+  const times = out.toString('utf8').split('\n').filter((l) => l.trim() !== '').map((l) => l.split(',').map(Number).find(Number.isFinite) ?? Number.NaN);
+  return times.sort((a, b) => a - b);
+}
+
 /**
  * Where the first video and the first audio stream's packets start and end (s), as a decoder gets
  * them (edit lists applied): container durations are only estimates in MPEG-TS.

@@ -51,7 +51,7 @@ export const trimProcessor: Processor = async (ctx) => {
     });
     if (outcome === 'smart-cut') return { method: 'smart-cut', container: 'mp4', reencodedSec, fallbackReason: null };
   }
-  const args = buildAccurateTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, hasAudio: info.audio !== null, fps: info.video.fps, videoStartOffsetSec: info.video.startOffsetSec ?? 0 });
+  const args = buildAccurateTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, hasAudio: info.audio !== null, fps: info.video.fps, videoStartOffsetSec: info.video.startOffsetSec ?? 0, variableFrameRate: info.video.variableFrameRate ?? false });
   await runFfmpeg({ ...common, args });
   return { method: 'reencode', container: 'mp4', fallbackReason };
 };

@@ -1,10 +1,10 @@
 import { buildCopyTrimArgs, parseFraction, type Fraction } from './argv.js';
-import { buildCleanCopyTrimArgs, buildIdrListArgs, parseIdrTimes } from './copy-trim-args.js';
+import { buildCleanCopyTrimArgs } from './copy-trim-args.js';
 import { planCopyTrim, type CopyTrimPlan } from './copy-trim-plan.js';
 import type { MediaLogger } from './logger.js';
 import { isMovFamilyMuxer, muxerForContainer, type MediaInfo } from './media-info.js';
 import { captureProcess, runFfmpeg } from './runner.js';
-import { buildPacketProbeArgs, parsePacketList, videoPackets } from './smart-cut-args.js';
+import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList, videoPackets } from './smart-cut-args.js';
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 

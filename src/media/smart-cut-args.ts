@@ -227,6 +227,47 @@ export function parseIdrCheck(framecrc: string, frameDuration: number): boolean 
 }
 
 /**
+ * `ffmpeg` listing, as framecrc with the source's own timestamps (-copyts), the video packets from
+ * `seekTo` (seconds from the file start) for `readFor` seconds that hold an IDR slice: the rest
+ * lose every unit to filter_units and are dropped. (H.264's keyframe flag also marks the I-frames
+ * of an open GOP, which leave references to the GOP before them.)
+ */
+export function buildIdrListArgs(input: string, seekTo: number, readFor: number): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    '-copyts',
+    ...(seekTo > 0 ? ['-ss', formatSeconds(seekTo)] : []),
+    '-t',
+    formatSeconds(readFor),
+    '-i',
+    pathArg(input),
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'copy',
+    '-bsf:v',
+    'filter_units=pass_types=5',
+    '-avoid_negative_ts',
+    'disabled',
+    '-f',
+    'framecrc',
+    '-',
+  ];
+}
+
+/** The pts (seconds, absolute) of the packets buildIdrListArgs printed. */
+export function parseIdrTimes(framecrc: string): number[] {
+  const tb = /^#tb 0: (\d+)\/(\d+)$/m.exec(framecrc);
+  if (!tb || Number(tb[2]) <= 0) return [];
+  const times: number[] = [];
+  for (const m of framecrc.matchAll(/^0,\s*-?\d+,\s*(-?\d+),/gm)) times.push((Number(m[1]) * Number(tb[1])) / Number(tb[2]));
+  return times;
+}
+
+/**
  * Re-encodes `frames` frames from the first frame at or after `seekTo` into an mp4 whose
  * stream matches the source (profile, level, pixel format, timescale; size, SAR, colour and
  * rotation come through the decoder untouched). The frames keep the source's spacing

@@ -272,3 +272,41 @@ describe('re-encode trim of a variable-frame-rate source', { timeout: 90_000 }, 
     expect(await decodeErrors(output)).toBe('');
   });
 });
+
+describe('smart cut of an mp4 with an edit list', { timeout: 90_000 }, () => {
+  let coded: string;
+  beforeAll(async () => {
+    coded = await makeFrameCodedClip(dir, { name: 'edit-list-src', durationSec: 6, fps: 30, gop: 30, bframes: 2, ...SMALL });
+  }, 30_000);
+
+  async function smartCut(input: string, start: number, end: number): Promise<{ outcome: string; reason: string | null; output: string }> {
+    const scratch = join(dir, `scratch-${++n}`);
+    await mkdir(scratch);
+    const output = join(scratch, 'job.out');
+    let reason: string | null = null;
+    const outcome = await runSmartCut({
+      input, output, start, end, info: await mustProbe(input), ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch,
+      signal: new AbortController().signal, onProgress: () => {}, onUnsupported: (why) => (reason = why),
+    });
+    return { outcome, reason, output };
+  }
+
+  it('when its video starts 0.5 s after its audio (an empty edit), then the cut counts from the first frame', async () => {
+    const late = join(dir, 'late-video.mp4');
+    const res = await runTool('ffmpeg', ['-v', 'error', '-y', '-itsoffset', '0.5', '-i', coded, '-i', coded, '-map', '0:v', '-map', '1:a', '-c', 'copy', late]);
+    expect(res.stderr).toBe('');
+    expect((await mustProbe(late)).video.startOffsetSec).toBeCloseTo(0.5, 3);
+    const { outcome, output } = await smartCut(late, 2.2, 3.3);
+    expect(outcome).toBe('smart-cut');
+    expect(await readFrameNumbers(output)).toEqual(range(66, 33));
+    expect(await decodeErrors(output)).toBe('');
+  });
+
+  it('when its edit list starts inside the first GOP (a copy from 0.5 s), then a seek would miss the keyframe and the refusal says so', async () => {
+    const edited = join(dir, 'edit-list.mp4');
+    const res = await runTool('ffmpeg', ['-v', 'error', '-y', '-ss', '0.5', '-i', coded, '-c', 'copy', edited]);
+    expect(res.stderr).toBe('');
+    const { outcome, reason } = await smartCut(edited, 2.2, 3.3);
+    expect([outcome, reason]).toEqual(['unsupported', 'seeking the source does not land on the first keyframe in the range (edit list)']);
+  });
+});

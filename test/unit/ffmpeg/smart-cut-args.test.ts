@@ -7,7 +7,9 @@ import {
   buildSmartCutCopyArgs,
   buildSmartCutEncodeArgs,
   buildSmartCutJoinArgs,
+  buildIdrListArgs,
   parseIdrCheck,
+  parseIdrTimes,
   parsePacketList,
   parseSmartCutStream,
   videoPackets,
@@ -131,6 +133,25 @@ describe('parseIdrCheck', () => {
   it('when nothing was printed or the packet is elsewhere, then it is not', () => {
     expect(parseIdrCheck(header, 0.04)).toBe(false);
     expect(parseIdrCheck(`${header}0,      -1024,      25600,      512,      253, 0x25e88404\n`, 0.04)).toBe(false);
+  });
+});
+
+describe('IDR listing', () => {
+  const header = '#extradata 0:       36, 0xae2909f5\n#tb 0: 1/12800\n#media_type 0: video\n#codec_id 0: h264\n';
+
+  it('when IDR packets were printed, then their pts are the times, on the source clock', () => {
+    const printed = `${header}0,      -1024,          0,      512,      253, 0x25e88404\n0,      24576,      25600,      512,      253, 0x25e88404, S=1,        1\n`;
+    expect(parseIdrTimes(printed)).toEqual([0, 2]);
+    expect(parseIdrTimes(header)).toEqual([]);
+    expect(parseIdrTimes('nothing')).toEqual([]);
+  });
+
+  it('when listed, then the copy keeps the source timestamps and passes IDR slices only', () => {
+    expect(buildIdrListArgs('/in.mp4', 9.5, 1)).toEqual([
+      '-hide_banner', '-nostdin', '-v', 'error', '-copyts', '-ss', '9.500000', '-t', '1.000000', '-i', '/in.mp4',
+      '-map', '0:v:0', '-c:v', 'copy', '-bsf:v', 'filter_units=pass_types=5', '-avoid_negative_ts', 'disabled', '-f', 'framecrc', '-',
+    ]);
+    expect(buildIdrListArgs('/in.mp4', 0, 1)).not.toContain('-ss');
   });
 });
 

@@ -70,7 +70,12 @@ function chooseRate(stream: Json): { text: string; value: number; variable: bool
     const intervals = duration * real.value;
     if (intervals >= frames - 1 - 0.01 && intervals <= frames + 0.01) return { ...real, variable: false };
   }
-  if (avg) return { ...avg, variable: real !== null };
+  // A base rate that is a whole multiple of the average (a field rate: 50 for 25p) is no sign of VFR;
+  // one past any frame rate (a 1/90000 timestamp grid) is.
+  const base = parseFraction(text(stream.r_frame_rate));
+  const multiple = avg && base ? base.num / base.den / avg.value : null;
+  const fieldRate = multiple !== null && Math.abs(multiple - Math.round(multiple)) < 0.001;
+  if (avg) return { ...avg, variable: multiple !== null && !fieldRate };
   return real ? { ...real, variable: false } : null;
 }
 

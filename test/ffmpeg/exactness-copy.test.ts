@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConcatCopyArgs, buildConcatList } from '../../src/media/argv.js';
+import { buildConcatCopyArgs, buildConcatFilterArgs, buildConcatList } from '../../src/media/argv.js';
 import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { extensionForContainer } from '../../src/media/media-info.js';
 import { runFfmpeg } from '../../src/media/runner.js';
@@ -70,6 +70,7 @@ describe('copy trim of a B-frame source', { timeout: 90_000 }, () => {
     [4.1, 5.2],
   ])('when %f → %f is copied, then it ends on a clean cut: every frame up to the end, none missing, none that cannot decode', async (start, end) => {
     const output = await copyTrim(src, start, end);
+    expect((await mustProbe(output)).video.frameCount).toBe((await readFrameNumbers(output)).length);
     // A clean cut may keep the rest of a mini-GOP (3 B-frames and their P-frame) past the end.
     expectCleanCopy(await readFrameNumbers(output), start, end, 30, 4);
     expect(await decodeErrors(output)).toBe('');
@@ -95,6 +96,8 @@ describe('copy trim of an open-GOP source', { timeout: 90_000 }, () => {
     const output = await copyTrim(src, start, end);
     const frames = await readFrameNumbers(output);
     expect(frames[0]).toBe(idr);
+    // Every stored frame is shown: the container's frame count is the decoder's.
+    expect((await mustProbe(output)).video.frameCount).toBe(frames.length);
     expectCleanCopy(frames, start, end, idr === 0 ? 1000 : 90, 9);
     expect(await decodeErrors(output)).toBe('');
     await expectAvTogether(output);
@@ -121,6 +124,21 @@ describe('concat copy of two copy trims', { timeout: 90_000 }, () => {
     expect(Math.max(...steps) - 1 / FPS).toBeLessThan(0.002);
     expect(await decodeErrors(output)).toBe('');
     await expectAvTogether(output);
+  });
+});
+
+describe('filter concat of copy trims', { timeout: 90_000 }, () => {
+  it('when an open-GOP copy trim comes first, then the concat holds exactly the frames of its inputs (no frame stored but not shown)', async () => {
+    const [openGop, plain] = await Promise.all([
+      makeFrameCodedClip(dir, { name: 'fc-open-gop', durationSec: 5, fps: FPS, gop: 30, bframes: 8, openGop: true, idrAt: [1], ...SMALL }),
+      makeFrameCodedClip(dir, { name: 'fc-plain', durationSec: 4, fps: FPS, gop: 30, bframes: 3, ...SMALL }),
+    ]);
+    const parts = await Promise.all([copyTrim(openGop, 1.1, 3.97), copyTrim(plain, 0.5, 2.9), copyTrim(openGop, 2.2, 3.5)]);
+    const framesOf = await Promise.all(parts.map(readFrameNumbers));
+    const inputs = await Promise.all(parts.map(async (path) => ({ path, info: await mustProbe(path) })));
+    const output = join(dir, 'filter-concat-of-copies.mp4');
+    await runFfmpeg({ args: buildConcatFilterArgs({ inputs, output }), expectedDurationSec: 8 });
+    expect(await readFrameNumbers(output)).toEqual(framesOf.flat());
   });
 });
 

@@ -192,30 +192,8 @@ export function buildAccurateTrimArgs(p: {
     ...EVEN_YUV420,
   ].join(',');
 
-  return [
-    ...COMMON_ARGS,
-    '-ss',
-    formatSeconds(seek),
-    '-i',
-    pathArg(p.input),
-    '-map',
-    '0:v:0',
-    ...(p.hasAudio ? ['-map', '0:a:0'] : []),
-    '-vf',
-    videoFilter,
-    ...(p.hasAudio ? ['-af', audioTrim(audioStart, audioEnd)] : []),
-    '-fps_mode',
-    'cfr',
-    '-r',
-    fractionText(rate),
-    ...X264_ARGS,
-    ...(p.hasAudio ? AAC_ARGS : []),
-    '-movflags',
-    '+faststart',
-    '-f',
-    'mp4',
-    pathArg(p.output),
-  ];
+  const timing = ['-fps_mode', 'cfr', '-r', fractionText(rate)];
+  return reencodeTrimArgs({ ...p, seek, videoFilter, audioFilter: audioTrim(audioStart, audioEnd), timing });
 }
 
 // libx264 with 4:2:0 needs even dimensions.
@@ -225,6 +203,40 @@ const VFR_TOLERANCE_SEC = 0.0005;
 
 function seekBefore(t: number): number {
   return Math.max(0, Math.round((t - SEEK_MARGIN_SEC) * 1e6) / 1e6);
+}
+
+/** A trim re-encoded to H.264/AAC mp4 from `seek`: the first video stream through `videoFilter`, the first audio one through `audioFilter`. */
+function reencodeTrimArgs(p: {
+  input: string;
+  output: string;
+  seek: number;
+  hasAudio: boolean;
+  videoFilter: string;
+  audioFilter: string;
+  /** How frame times are written: -fps_mode and what goes with it. */
+  timing: string[];
+}): string[] {
+  return [
+    ...COMMON_ARGS,
+    '-ss',
+    formatSeconds(p.seek),
+    '-i',
+    pathArg(p.input),
+    '-map',
+    '0:v:0',
+    ...(p.hasAudio ? ['-map', '0:a:0'] : []),
+    '-vf',
+    p.videoFilter,
+    ...(p.hasAudio ? ['-af', p.audioFilter] : []),
+    ...p.timing,
+    ...X264_ARGS,
+    ...(p.hasAudio ? AAC_ARGS : []),
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    pathArg(p.output),
+  ];
 }
 
 function audioTrim(start: number, end: number): string {
@@ -248,31 +260,9 @@ function buildVfrTrimArgs(p: { input: string; output: string; start: number; end
     `setpts=PTS-${formatSeconds(startAt)}/TB`,
     ...EVEN_YUV420,
   ].join(',');
-  return [
-    ...COMMON_ARGS,
-    '-ss',
-    formatSeconds(seek),
-    '-i',
-    pathArg(p.input),
-    '-map',
-    '0:v:0',
-    ...(p.hasAudio ? ['-map', '0:a:0'] : []),
-    '-vf',
-    videoFilter,
-    ...(p.hasAudio ? ['-af', audioTrim(startAt, endAt)] : []),
-    '-fps_mode',
-    'passthrough',
-    // The source stream's time base, so that no frame time is rounded to a grid.
-    '-enc_time_base',
-    '-1',
-    ...X264_ARGS,
-    ...(p.hasAudio ? AAC_ARGS : []),
-    '-movflags',
-    '+faststart',
-    '-f',
-    'mp4',
-    pathArg(p.output),
-  ];
+  // The source stream's time base for the encoder, so that no frame time is rounded to a grid.
+  const timing = ['-fps_mode', 'passthrough', '-enc_time_base', '-1'];
+  return reencodeTrimArgs({ ...p, seek, videoFilter, audioFilter: audioTrim(startAt, endAt), timing });
 }
 
 /** Keyframe-aligned trim without re-encoding (fast; the cut snaps to the keyframe before start). */

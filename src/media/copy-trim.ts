@@ -1,26 +1,15 @@
 import { buildCopyTrimArgs, parseFraction, type Fraction } from './argv.js';
 import { buildCleanCopyTrimArgs } from './copy-trim-args.js';
 import { planCopyTrim, type CopyTrimPlan } from './copy-trim-plan.js';
-import type { MediaLogger } from './logger.js';
-import { isMovFamilyMuxer, muxerForContainer, type MediaInfo } from './media-info.js';
+import { isMovFamilyMuxer, muxerForContainer } from './media-info.js';
 import { captureProcess, runFfmpeg } from './runner.js';
 import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList, videoPackets } from './smart-cut-args.js';
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
+import type { SmartCutParams } from './smart-cut.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
-export interface CopyTrimParams {
-  input: string;
-  output: string;
-  /** Seconds from the first video frame. */
-  start: number;
-  end: number;
-  info: MediaInfo;
-  ffmpegPath: string;
-  ffprobePath: string;
-  signal: AbortSignal;
-  onProgress: (percent: number) => void;
-  logger?: MediaLogger | undefined;
-}
+/** Like a smart cut's: `start` and `end` count from the first video frame. */
+export type CopyTrimParams = Pick<SmartCutParams, 'input' | 'output' | 'start' | 'end' | 'info' | 'ffmpegPath' | 'ffprobePath' | 'signal' | 'onProgress' | 'logger'>;
 
 export type CopyTrimOutcome =
   | { clean: true; keptFromSec: number; keptToSec: number }

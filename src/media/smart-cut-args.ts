@@ -192,29 +192,7 @@ export function videoPackets(packets: StreamPacket[], videoIndex: number): Packe
  * flag alone can also mark an open-GOP I-frame, after which frames may still refer back.)
  */
 export function buildIdrCheckArgs(input: string, keyframe: number, frameDuration: number): string[] {
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-v',
-    'error',
-    '-ss',
-    formatSeconds(keyframe),
-    '-t',
-    formatSeconds(frameDuration / 2),
-    '-i',
-    pathArg(input),
-    '-map',
-    '0:v:0',
-    '-c:v',
-    'copy',
-    '-bsf:v',
-    'filter_units=pass_types=5',
-    '-frames:v',
-    '1',
-    '-f',
-    'framecrc',
-    '-',
-  ];
+  return idrPacketArgs(['-ss', formatSeconds(keyframe), '-t', formatSeconds(frameDuration / 2), '-i', pathArg(input)], ['-frames:v', '1']);
 }
 
 /** True when buildIdrCheckArgs printed a packet at (within half a frame of) the keyframe. */
@@ -233,25 +211,25 @@ export function parseIdrCheck(framecrc: string, frameDuration: number): boolean 
  * of an open GOP, which leave references to the GOP before them.)
  */
 export function buildIdrListArgs(input: string, seekTo: number, readFor: number): string[] {
+  const reading = [...(seekTo > 0 ? ['-ss', formatSeconds(seekTo)] : []), '-t', formatSeconds(readFor), '-i', pathArg(input)];
+  return idrPacketArgs(['-copyts', ...reading], ['-avoid_negative_ts', 'disabled']);
+}
+
+/** `ffmpeg` copying the video of `input` through a filter that keeps IDR slices only, printed as framecrc. */
+function idrPacketArgs(input: string[], output: string[]): string[] {
   return [
     '-hide_banner',
     '-nostdin',
     '-v',
     'error',
-    '-copyts',
-    ...(seekTo > 0 ? ['-ss', formatSeconds(seekTo)] : []),
-    '-t',
-    formatSeconds(readFor),
-    '-i',
-    pathArg(input),
+    ...input,
     '-map',
     '0:v:0',
     '-c:v',
     'copy',
     '-bsf:v',
     'filter_units=pass_types=5',
-    '-avoid_negative_ts',
-    'disabled',
+    ...output,
     '-f',
     'framecrc',
     '-',

@@ -15,37 +15,29 @@ export const trimProcessor: Processor = async (ctx) => {
   const end = Math.min(params.end, info.durationSec);
   const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec: end - params.start, onProgress: ctx.onProgress, signal: ctx.signal, logger: ctx.logger };
   const source = ctx.inputPaths[0]!;
+  const cut = {
+    input: source,
+    output: ctx.outputPath,
+    start: params.start,
+    end,
+    info,
+    ffmpegPath: ctx.ffmpegPath,
+    ffprobePath: ctx.ffprobePath,
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+    logger: ctx.logger,
+  };
   if (params.mode === 'copy') {
-    await runCopyTrim({
-      input: source,
-      output: ctx.outputPath,
-      start: params.start,
-      end,
-      info,
-      ffmpegPath: ctx.ffmpegPath,
-      ffprobePath: ctx.ffprobePath,
-      signal: ctx.signal,
-      onProgress: ctx.onProgress,
-      logger: ctx.logger,
-    });
+    await runCopyTrim(cut);
     return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null };
   }
   let fallbackReason = `codec ${info.video.codec} is not H.264`;
   if (info.video.codec === 'h264') {
     let reencodedSec = 0;
     const outcome = await runSmartCut({
-      input: source,
-      output: ctx.outputPath,
-      start: params.start,
-      end,
-      info,
-      ffmpegPath: ctx.ffmpegPath,
-      ffprobePath: ctx.ffprobePath,
+      ...cut,
       // Pieces are named after the output, so a crashed attempt's leftovers go with the job's temp files.
       scratchDir: path.dirname(ctx.outputPath),
-      signal: ctx.signal,
-      onProgress: ctx.onProgress,
-      logger: ctx.logger,
       onUnsupported: (reason) => (fallbackReason = reason),
       onDone: (summary) => (reencodedSec = summary.reencodedSec),
     });

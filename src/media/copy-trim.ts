@@ -34,6 +34,7 @@ interface Layout {
   origin: number;
   video: { index: number; timeBase: Fraction };
   audio: { index: number; timeBase: Fraction | null; codec: string } | null;
+  audioStreams: number;
 }
 
 function layoutOf(json: unknown): Layout | null {
@@ -50,6 +51,7 @@ function layoutOf(json: unknown): Layout | null {
     origin,
     video: { index: Number(v.index), timeBase: videoTb },
     audio: a && Number.isInteger(a.index) ? { index: Number(a.index), timeBase: tb(a), codec: String(a.codec_name) } : null,
+    audioStreams: streams.filter((s) => s.codec_type === 'audio').length,
   };
 }
 
@@ -121,7 +123,8 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
   const track = layout.audio;
   const muxer = muxerForContainer(p.info.container);
   const audio =
-    p.info.audio === null || track === null
+    // The packets are chosen for one audio stream; with more, all of them go with the video's reading.
+    p.info.audio === null || track === null || layout.audioStreams > 1
       ? null
       : planAudioCopy({
           codec: track.codec,

@@ -162,11 +162,14 @@ export function buildAccurateTrimArgs(p: {
   fps: number;
   /** MediaInfo's video.startOffsetSec: where frame 0 sits on the timeline input seeking uses. */
   videoStartOffsetSec?: number;
+  /** MediaInfo's video.variableFrameRate: keep the source's frame times (see buildVfrTrimArgs). */
+  variableFrameRate?: boolean;
 }): string[] {
   assertRange(p.start, p.end);
   const offset = p.videoStartOffsetSec ?? 0;
   assertFinite('videoStartOffsetSec', offset);
   if (offset < 0) throw new MediaInputError(`videoStartOffsetSec must not be negative, got ${offset}`);
+  if (p.variableFrameRate) return buildVfrTrimArgs({ ...p, offset });
   const rate = frameRateFraction(p.fps);
   const firstFrame = firstFrameAtOrAfter(p.start, rate);
   const endFrame = firstFrameAtOrAfter(p.end, rate);
@@ -175,7 +178,7 @@ export function buildAccurateTrimArgs(p: {
   }
   const frameSec = rate.den / rate.num;
   // Seek to a whole microsecond so that the times below are exact offsets from it.
-  const seek = Math.max(0, Math.round((offset + p.start - SEEK_MARGIN_SEC) * 1e6) / 1e6);
+  const seek = seekBefore(offset + p.start);
   const firstAt = offset + firstFrame * frameSec - seek;
   const endAt = offset + endFrame * frameSec - seek;
   const videoStart = Math.max(0, firstAt - frameSec / 2);
@@ -186,29 +189,46 @@ export function buildAccurateTrimArgs(p: {
   const videoFilter = [
     `trim=start=${formatSeconds(videoStart)}:end=${formatSeconds(videoEnd)}`,
     'setpts=PTS-STARTPTS',
-    // libx264 with 4:2:0 needs even dimensions.
-    'scale=trunc(iw/2)*2:trunc(ih/2)*2',
-    'format=yuv420p',
+    ...EVEN_YUV420,
   ].join(',');
 
+  const timing = ['-fps_mode', 'cfr', '-r', fractionText(rate)];
+  return reencodeTrimArgs({ ...p, seek, videoFilter, audioFilter: audioTrim(audioStart, audioEnd), timing });
+}
+
+// libx264 with 4:2:0 needs even dimensions.
+const EVEN_YUV420 = ['scale=trunc(iw/2)*2:trunc(ih/2)*2', 'format=yuv420p'];
+/** A frame time may sit this far (s) before a requested bound and still count as at it: request times are rounded. */
+const VFR_TOLERANCE_SEC = 0.0005;
+
+function seekBefore(t: number): number {
+  return Math.max(0, Math.round((t - SEEK_MARGIN_SEC) * 1e6) / 1e6);
+}
+
+/** A trim re-encoded to H.264/AAC mp4 from `seek`: the first video stream through `videoFilter`, the first audio one through `audioFilter`. */
+function reencodeTrimArgs(p: {
+  input: string;
+  output: string;
+  seek: number;
+  hasAudio: boolean;
+  videoFilter: string;
+  audioFilter: string;
+  /** How frame times are written: -fps_mode and what goes with it. */
+  timing: string[];
+}): string[] {
   return [
     ...COMMON_ARGS,
     '-ss',
-    formatSeconds(seek),
+    formatSeconds(p.seek),
     '-i',
     pathArg(p.input),
     '-map',
     '0:v:0',
     ...(p.hasAudio ? ['-map', '0:a:0'] : []),
     '-vf',
-    videoFilter,
-    ...(p.hasAudio
-      ? ['-af', `atrim=start=${formatSeconds(audioStart)}:end=${formatSeconds(audioEnd)},asetpts=PTS-STARTPTS`]
-      : []),
-    '-fps_mode',
-    'cfr',
-    '-r',
-    fractionText(rate),
+    p.videoFilter,
+    ...(p.hasAudio ? ['-af', p.audioFilter] : []),
+    ...p.timing,
     ...X264_ARGS,
     ...(p.hasAudio ? AAC_ARGS : []),
     '-movflags',
@@ -217,6 +237,32 @@ export function buildAccurateTrimArgs(p: {
     'mp4',
     pathArg(p.output),
   ];
+}
+
+function audioTrim(start: number, end: number): string {
+  return `atrim=start=${formatSeconds(start)}:end=${formatSeconds(end)},asetpts=PTS-STARTPTS`;
+}
+
+/**
+ * Re-encoding trim of a variable-frame-rate source. A constant-rate output would have to repeat or
+ * drop frames and move them off their times, so every source frame shown in [start, end) is kept
+ * once, at its own time: the output has the source's timestamps (VFR), moved by `start` for video
+ * and audio alike, so that the audio runs from `start` to `end` exactly and every frame stays where
+ * it was against it (the first frame can come up to one frame interval after the audio starts).
+ */
+function buildVfrTrimArgs(p: { input: string; output: string; start: number; end: number; hasAudio: boolean; offset: number }): string[] {
+  const seek = seekBefore(p.offset + p.start);
+  const startAt = p.offset + p.start - seek;
+  const endAt = p.offset + p.end - seek;
+  const videoFilter = [
+    `trim=start=${formatSeconds(Math.max(0, startAt - VFR_TOLERANCE_SEC))}:end=${formatSeconds(Math.max(1e-6, endAt - VFR_TOLERANCE_SEC))}`,
+    // A constant shift, not PTS-STARTPTS: the frames keep their distances from the audio.
+    `setpts=PTS-${formatSeconds(startAt)}/TB`,
+    ...EVEN_YUV420,
+  ].join(',');
+  // The source stream's time base for the encoder, so that no frame time is rounded to a grid.
+  const timing = ['-fps_mode', 'passthrough', '-enc_time_base', '-1'];
+  return reencodeTrimArgs({ ...p, seek, videoFilter, audioFilter: audioTrim(startAt, endAt), timing });
 }
 
 /** Keyframe-aligned trim without re-encoding (fast; the cut snaps to the keyframe before start). */

@@ -22,6 +22,11 @@ export interface VideoStreamInfo {
    * to the first video frame: non-zero in MPEG-TS, whose audio often starts first.
    */
   startOffsetSec?: number;
+  /**
+   * The frames are not evenly spaced (average and base rate disagree): `fps` is the average, and a
+   * trim keeps the source's frame times instead of a constant rate. Absent means constant.
+   */
+  variableFrameRate?: boolean;
   /** Display rotation from the stream's display matrix, normalised to 0, 90, 180 or 270; absent means 0. */
   rotation?: number;
 }

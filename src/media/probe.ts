@@ -55,21 +55,28 @@ function rate(v: unknown): (Fraction & { text: string; value: number }) | null {
 /**
  * avg_frame_rate is the honest average (VFR, field-rate streams), but for CFR files it can
  * be slightly off (e.g. an odd last-frame duration), so the exact r_frame_rate wins when
- * the two agree within 1 %.
+ * the two agree within 1 %. When they do not, the frames are not on r_frame_rate's grid one
+ * after another: the stream has a variable frame rate, whose average is the rate.
  */
-function chooseRate(stream: Json): { text: string; value: number } | null {
+function chooseRate(stream: Json): { text: string; value: number; variable: boolean } | null {
   const avg = rate(stream.avg_frame_rate);
   const real = rate(stream.r_frame_rate);
-  if (avg && real && Math.abs(real.value - avg.value) / avg.value <= 0.01) return real;
+  if (avg && real && Math.abs(real.value - avg.value) / avg.value <= 0.01) return { ...real, variable: false };
   // A last frame stored with zero duration makes avg N/((N-1)/fps): off by 1/N, well over 1 % for
   // a short clip. N frames that fill N-1 to N frame intervals of r_frame_rate are at that rate.
   const frames = numeric(stream.nb_frames);
   const duration = numeric(stream.duration);
   if (real && frames !== null && frames > 1 && duration !== null && duration > 0) {
     const intervals = duration * real.value;
-    if (intervals >= frames - 1 - 0.01 && intervals <= frames + 0.01) return real;
+    if (intervals >= frames - 1 - 0.01 && intervals <= frames + 0.01) return { ...real, variable: false };
   }
-  return avg ?? real;
+  // A base rate that is a whole multiple of the average (a field rate: 50 for 25p) is no sign of VFR;
+  // one past any frame rate (a 1/90000 timestamp grid) is.
+  const base = parseFraction(text(stream.r_frame_rate));
+  const multiple = avg && base ? base.num / base.den / avg.value : null;
+  const fieldRate = multiple !== null && Math.abs(multiple - Math.round(multiple)) < 0.001;
+  if (avg) return { ...avg, variable: multiple !== null && !fieldRate };
+  return real ? { ...real, variable: false } : null;
 }
 
 function rotationOf(stream: Json): number {
@@ -198,6 +205,7 @@ export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): P
     durationSec: videoDuration,
     startOffsetSec: startOffset(format, video),
     rotation,
+    ...(chosenRate.variable ? { variableFrameRate: true } : {}),
   };
 
   const tags = isObject(format.tags) ? format.tags : {};

@@ -192,29 +192,7 @@ export function videoPackets(packets: StreamPacket[], videoIndex: number): Packe
  * flag alone can also mark an open-GOP I-frame, after which frames may still refer back.)
  */
 export function buildIdrCheckArgs(input: string, keyframe: number, frameDuration: number): string[] {
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-v',
-    'error',
-    '-ss',
-    formatSeconds(keyframe),
-    '-t',
-    formatSeconds(frameDuration / 2),
-    '-i',
-    pathArg(input),
-    '-map',
-    '0:v:0',
-    '-c:v',
-    'copy',
-    '-bsf:v',
-    'filter_units=pass_types=5',
-    '-frames:v',
-    '1',
-    '-f',
-    'framecrc',
-    '-',
-  ];
+  return idrPacketArgs(['-ss', formatSeconds(keyframe), '-t', formatSeconds(frameDuration / 2), '-i', pathArg(input)], ['-frames:v', '1']);
 }
 
 /** True when buildIdrCheckArgs printed a packet at (within half a frame of) the keyframe. */
@@ -224,6 +202,47 @@ export function parseIdrCheck(framecrc: string, frameDuration: number): boolean 
   if (!tb || !packet) return false;
   const pts = (Number(packet[1]) * Number(tb[1])) / Number(tb[2]);
   return Math.abs(pts) < frameDuration / 2;
+}
+
+/**
+ * `ffmpeg` listing, as framecrc with the source's own timestamps (-copyts), the video packets from
+ * `seekTo` (seconds from the file start) for `readFor` seconds that hold an IDR slice: the rest
+ * lose every unit to filter_units and are dropped. (H.264's keyframe flag also marks the I-frames
+ * of an open GOP, which leave references to the GOP before them.)
+ */
+export function buildIdrListArgs(input: string, seekTo: number, readFor: number): string[] {
+  const reading = [...(seekTo > 0 ? ['-ss', formatSeconds(seekTo)] : []), '-t', formatSeconds(readFor), '-i', pathArg(input)];
+  return idrPacketArgs(['-copyts', ...reading], ['-avoid_negative_ts', 'disabled']);
+}
+
+/** `ffmpeg` copying the video of `input` through a filter that keeps IDR slices only, printed as framecrc. */
+function idrPacketArgs(input: string[], output: string[]): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-v',
+    'error',
+    ...input,
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'copy',
+    '-bsf:v',
+    'filter_units=pass_types=5',
+    ...output,
+    '-f',
+    'framecrc',
+    '-',
+  ];
+}
+
+/** The pts (seconds, absolute) of the packets buildIdrListArgs printed. */
+export function parseIdrTimes(framecrc: string): number[] {
+  const tb = /^#tb 0: (\d+)\/(\d+)$/m.exec(framecrc);
+  if (!tb || Number(tb[2]) <= 0) return [];
+  const times: number[] = [];
+  for (const m of framecrc.matchAll(/^0,\s*-?\d+,\s*(-?\d+),/gm)) times.push((Number(m[1]) * Number(tb[1])) / Number(tb[2]));
+  return times;
 }
 
 /**
@@ -358,22 +377,26 @@ export type JoinAudio =
       seekTo: number;
       /** Input `-t` from `seekTo`: halfway between the last copied packet and the one after. */
       readFor: number;
-      /** Audio time-base ticks by which the first copied packet starts before the first frame. */
+      /** Audio time-base ticks by which the first copied packet starts before the first frame (negative: after it). */
       leadTicks: number;
+      /** The first copied packet's pts, audio ticks on the source's clock. */
+      firstPts?: number;
     }
   | { mode: 'encode'; firstFrame: number; length: number };
 
-function audioInputArgs(input: string, audio: JoinAudio): string[] {
+/** The audio input of a join or copy trim: the source read from where its first copied (or encoded) sample lies. */
+export function audioInputArgs(input: string, audio: JoinAudio): string[] {
   if (audio.mode === 'encode') {
     return ['-ss', formatSeconds(audio.firstFrame), '-t', formatSeconds(audio.length), '-i', pathArg(input)];
   }
-  if (!Number.isSafeInteger(audio.leadTicks) || audio.leadTicks < 0) throw new MediaInputError(`bad audio lead ${audio.leadTicks}`);
+  if (!Number.isSafeInteger(audio.leadTicks)) throw new MediaInputError(`bad audio lead ${audio.leadTicks}`);
   // -ss cannot be negative; -itsoffset moves the timestamps the same way without seeking.
   const seek = audio.seekTo >= 0 ? ['-ss', formatSeconds(audio.seekTo)] : ['-itsoffset', formatSeconds(-audio.seekTo)];
   return [...seek, '-t', formatSeconds(audio.readFor), '-i', pathArg(input)];
 }
 
-function audioCodecArgs(audio: JoinAudio): string[] {
+/** How the audio input's packets are copied (or encoded) so that the first one sits leadTicks before the first frame. */
+export function audioCodecArgs(audio: JoinAudio): string[] {
   if (audio.mode === 'encode') return AAC_ARGS;
   return [
     '-c:a',
@@ -384,7 +407,7 @@ function audioCodecArgs(audio: JoinAudio): string[] {
     // …then move it to leadTicks before the first frame. The mp4 muxer keeps the packet and writes an
     // edit list for the audio track that starts playback exactly at the first frame; video is not moved.
     '-bsf:a',
-    `setts=ts=TS-STARTPTS-${audio.leadTicks}`,
+    `setts=ts=TS-STARTPTS${audio.leadTicks >= 0 ? `-${audio.leadTicks}` : `+${-audio.leadTicks}`}`,
   ];
 }
 

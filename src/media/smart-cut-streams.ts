@@ -23,52 +23,84 @@ export interface AudioCopyInput {
   to: number;
   /** The file's start time: ffmpeg's -ss counts from there. */
   origin: number;
+  /** One video frame, seconds: how far the audio may end from the video (and, with `start: 'nearest'`, start). */
+  frameSec: number;
+  /**
+   * 'lead' (mp4/mov outputs, whose edit list hides the lead): the first packet is the one playing at
+   * the first frame. 'nearest' (containers without edit lists): the first packet starts on the packet
+   * boundary at or after the first frame when that is less than a frame late, else the one before.
+   */
+  start?: 'lead' | 'nearest';
+  /** Codecs the output can take as they are; the default is AAC only (the smart cut's mp4). */
+  anyCodec?: boolean;
 }
 
 export type AudioCopyPlan = { ok: true; audio: Extract<JoinAudio, { mode: 'copy' }> } | { ok: false; reason: string };
 
-type AudioPacket = { pts: number; duration: number };
+type AudioPacket = { pts: number; duration: number | null };
 
 function refuse(reason: string): AudioCopyPlan {
   return { ok: false, reason };
 }
 
+/** The packets of every listing once each, in pts order, each with a duration (a missing one runs to the next packet). */
+function audioTimeline(listings: StreamPacket[][]): { pts: number; duration: number }[] | string {
+  const byPts = new Map<number, AudioPacket>();
+  for (const listing of listings) {
+    let lastDts = Number.NEGATIVE_INFINITY;
+    for (const p of listing) {
+      if (p.pts === null || p.dts === null) return 'audio packets without timestamps';
+      if (p.dts !== p.pts || (p.duration !== null && p.duration <= 0) || p.dts <= lastDts) return 'audio timestamps out of order';
+      lastDts = p.dts;
+      // Packets the demuxer marks to be discarded (e.g. encoder priming) would be dropped again on copy.
+      if (!p.discard) byPts.set(p.pts, { pts: p.pts, duration: p.duration ?? byPts.get(p.pts)?.duration ?? null });
+    }
+  }
+  const sorted = [...byPts.values()].sort((a, b) => a.pts - b.pts);
+  const packets: { pts: number; duration: number }[] = [];
+  for (const [i, p] of sorted.entries()) {
+    // Matroska stores most audio blocks without a duration.
+    const duration = p.duration ?? (sorted[i + 1] ? sorted[i + 1]!.pts - p.pts : null);
+    if (duration === null) break;
+    packets.push({ pts: p.pts, duration });
+  }
+  for (let i = 1; i < packets.length; i++) {
+    if (packets[i - 1]!.pts + packets[i - 1]!.duration > packets[i]!.pts) return 'audio packets overlap';
+  }
+  return packets;
+}
+
 /**
- * Decides whether the join can copy the source's audio packets instead of re-encoding them, and
- * which ones: from the packet playing at the first frame to the one playing at the end of the last
- * frame. The first packet starts up to one packet before the first frame (the mp4 muxer's edit list
- * hides the lead, so sync is exact), and the audio ends less than one packet after the video.
+ * Decides whether the audio packets can be copied instead of re-encoded, and which ones: from the
+ * packet playing at the first frame (see `start`) to the last one that ends at or before the end of
+ * the last frame, or the one after it when stopping there would leave the audio a frame or more
+ * short. So the audio ends within one frame of the video, and after it only when it must (then by
+ * less than a packet minus a frame): a file's duration stays its video's wherever the packets allow.
  * Pure: everything comes from the probe listings.
  */
 export function planAudioCopy(input: AudioCopyInput): AudioCopyPlan {
-  // The output is mp4, and AAC is the audio codec this service writes there.
-  if (input.codec !== 'aac') return refuse(`audio codec ${input.codec} is not AAC`);
+  // The smart cut writes mp4, and AAC is the audio codec this service writes there.
+  if (!input.anyCodec && input.codec !== 'aac') return refuse(`audio codec ${input.codec} is not AAC`);
   const tb = input.timeBase;
   if (!tb || !(tb.num > 0 && tb.den > 0)) return refuse('unknown audio time base');
-
-  const byPts = new Map<number, AudioPacket>();
-  for (const listing of input.listings) {
-    let lastDts = Number.NEGATIVE_INFINITY;
-    for (const p of listing) {
-      if (p.pts === null || p.dts === null || p.duration === null) return refuse('audio packets without timestamps');
-      if (p.dts !== p.pts || p.duration <= 0 || p.dts <= lastDts) return refuse('audio timestamps out of order');
-      lastDts = p.dts;
-      // Packets the demuxer marks to be discarded (e.g. encoder priming) would be dropped again on copy.
-      if (!p.discard) byPts.set(p.pts, { pts: p.pts, duration: p.duration });
-    }
-  }
-  const packets = [...byPts.values()].sort((a, b) => a.pts - b.pts);
-  for (let i = 1; i < packets.length; i++) {
-    if (packets[i - 1]!.pts + packets[i - 1]!.duration > packets[i]!.pts) return refuse('audio packets overlap');
-  }
+  const packets = audioTimeline(input.listings);
+  if (typeof packets === 'string') return refuse(packets);
 
   const ticks = (seconds: number): number => Math.round((seconds * tb.den) / tb.num);
   const seconds = (t: number): number => (t * tb.num) / tb.den;
   const fromTicks = ticks(input.from);
   const toTicks = ticks(input.to);
-  const first = packets.findIndex((p) => p.pts <= fromTicks && fromTicks < p.pts + p.duration);
-  const last = packets.findIndex((p) => p.pts < toTicks && toTicks <= p.pts + p.duration);
+  const frameTicks = (input.frameSec * tb.den) / tb.num;
+  const end = (p: { pts: number; duration: number }): number => p.pts + p.duration;
+  let first = packets.findIndex((p) => p.pts <= fromTicks && fromTicks < end(p));
   if (first < 0) return refuse('no audio packet at the first frame');
+  if (input.start === 'nearest' && packets[first]!.pts < fromTicks) {
+    const next = packets[first + 1];
+    if (next && next.pts - fromTicks < frameTicks) first += 1;
+  }
+  let last = packets.findIndex((p) => p.pts < toTicks && toTicks <= end(p));
+  if (last < 0) return refuse('no audio packet at the end');
+  if (end(packets[last]!) > toTicks && last > first && toTicks - end(packets[last - 1]!) < frameTicks) last -= 1;
   if (last < first) return refuse('no audio packet at the end');
 
   // Cut halfway between neighbouring packets, so the µs rounding of -ss and -t cannot tip either way.
@@ -82,7 +114,7 @@ export function planAudioCopy(input: AudioCopyInput): AudioCopyPlan {
   const seekTo = seconds(startCut) - input.origin;
   return {
     ok: true,
-    audio: { mode: 'copy', seekTo, readFor: seconds(endCut - startCut), leadTicks: fromTicks - P0.pts },
+    audio: { mode: 'copy', seekTo, readFor: seconds(endCut - startCut), leadTicks: fromTicks - P0.pts, firstPts: P0.pts },
   };
 }
 

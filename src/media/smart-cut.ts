@@ -7,12 +7,14 @@ import type { MediaInfo } from './media-info.js';
 import { captureProcess, createProgressReporter, runFfmpeg } from './runner.js';
 import {
   buildIdrCheckArgs,
+  buildIdrListArgs,
   buildPacketProbeArgs,
   buildSmartCutConcatList,
   buildSmartCutCopyArgs,
   buildSmartCutEncodeArgs,
   buildSmartCutJoinArgs,
   parseIdrCheck,
+  parseIdrTimes,
   parsePacketList,
   parseSmartCutStream,
   videoPackets,
@@ -78,10 +80,19 @@ export type SmartCutForecast = { ok: true; reencodedSec: number; lengthSec: numb
  * keyframe in the range turns out not to be an IDR picture (it decodes one frame to tell).
  */
 export async function forecastSmartCut(p: PrepareParams): Promise<SmartCutForecast> {
-  const prepared = await prepare(p);
+  const prepared = await prepare(fromFileStart(p));
   if (typeof prepared === 'string') return { ok: false, reason: prepared };
   const { plan } = prepared;
   return { ok: true, reencodedSec: (plan.head?.duration ?? 0) + (plan.tail?.duration ?? 0), lengthSec: plan.length };
+}
+
+/**
+ * The range counted from the file's start, where -ss and the listings count from: a job's times count
+ * from the first video frame, which an edit list (or audio stored to start earlier) can put later.
+ */
+function fromFileStart<T extends PrepareParams>(p: T): T {
+  const offset = p.info.video.startOffsetSec ?? 0;
+  return offset > 0 ? { ...p, start: p.start + offset, end: p.end + offset } : p;
 }
 
 /** Thrown inside a run when the source turns out not to allow a smart cut. */
@@ -168,6 +179,7 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
         from: stream.origin + plan.firstFrame,
         to: stream.origin + plan.firstFrame + plan.length,
         origin: stream.origin,
+        frameSec: plan.frameDuration,
       });
     audio = copy && copy.ok ? copy.audio : { mode: 'encode', firstFrame: plan.firstFrame, length: plan.length };
   }
@@ -224,7 +236,8 @@ async function runTogether(tasks: ((signal: AbortSignal) => Promise<void>)[], si
  * pieces. Resolves 'unsupported', having written nothing, when the source does not allow it;
  * the caller then re-encodes the whole range.
  */
-export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
+export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutcome> {
+  const p = fromFileStart(params);
   const prepared = await prepare(p);
   if (typeof prepared === 'string') {
     p.onUnsupported?.(prepared);
@@ -293,9 +306,20 @@ export async function runSmartCut(p: SmartCutParams): Promise<SmartCutOutcome> {
       },
     });
   };
+  // Tells a keyframe that is no IDR picture from one that a seek misses, as an edit list can make
+  // it: the mov demuxer then seeks by shifted times and lands on the keyframe before.
+  const whyNotCopied = async (signal: AbortSignal): Promise<string> => {
+    const from = Math.max(0, plan.copy.keyframe - plan.frameDuration);
+    const listed = await capture(p.ffmpegPath, buildIdrListArgs(p.input, from, 2 * plan.frameDuration), 'ffmpeg', signal, p.logger);
+    const at = stream.origin + plan.copy.keyframe;
+    const isIdr = listed !== null && parseIdrTimes(listed).some((t) => Math.abs(t - at) < plan.frameDuration / 2);
+    return isIdr ? 'seeking the source does not land on the first keyframe in the range (edit list)' : 'the first keyframe in the range is not an IDR picture';
+  };
   const checkIdr = async (signal: AbortSignal): Promise<void> => {
-    const idr = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal, p.logger);
-    if (idr === null || !parseIdrCheck(idr, plan.frameDuration)) throw new Unsupported('the first keyframe in the range is not an IDR picture');
+    // The copy (and the join reading the middle from the source) seeks to the keyframe: the check
+    // copies from there, so it passes only when that seek lands on it and it is an IDR picture.
+    const landed = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal, p.logger);
+    if (landed === null || !parseIdrCheck(landed, plan.frameDuration)) throw new Unsupported(await whyNotCopied(signal));
     verified = true;
     report();
   };

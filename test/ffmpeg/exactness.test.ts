@@ -11,7 +11,7 @@ import { probeMedia, probeOutput } from '../../src/media/probe.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
 import { makeFrameCodedClip, readFrameNumbers, zeroLastVideoFrameDuration } from '../helpers/frame-code.js';
-import { decodeErrors, makePng, mustProbe, probeJson, runTool } from '../helpers/media.js';
+import { decodeErrors, frameTimes, makePng, mustProbe, packetSpans, probeJson, runTool } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -202,5 +202,111 @@ describe('re-encode trim of an MPEG-TS source whose video starts after the file'
     expect(probed.ok ? 'ok' : probed.reason).toBe('ok');
     const { video, audio } = streamsOf(await probeJson(output));
     expect(Math.abs(Number(audio.duration) - Number(video.duration))).toBeLessThan(1 / 30 + 0.001);
+  });
+});
+
+describe('smart cut of a 60 fps source with AAC audio', { timeout: 90_000 }, () => {
+  let src: string;
+  beforeAll(async () => {
+    src = await makeFrameCodedClip(dir, { name: 'sixty', durationSec: 8, fps: 60, gop: 60, bframes: 2, ...SMALL });
+  }, 30_000);
+
+  it.each([
+    [1.51, 5.29, 91, 227],
+    [0.5, 6.9, 30, 384],
+    [2.25, 4.1, 135, 111],
+  ])('when %f → %f is cut, then every frame comes out once and the audio starts and ends within one frame (16.7 ms) of the video', async (start, end, first, count) => {
+    const scratch = join(dir, `scratch-${++n}`);
+    await mkdir(scratch);
+    const output = join(scratch, 'job.out');
+    const outcome = await runSmartCut({
+      input: src, output, start, end, info: await mustProbe(src),
+      ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
+    });
+    expect(outcome).toBe('smart-cut');
+    expect(await readFrameNumbers(output)).toEqual(range(first, count));
+    expect(await decodeErrors(output)).toBe('');
+    const { video, audio } = await packetSpans(output);
+    expect(Math.abs(audio[0] - video[0])).toBeLessThan(1 / 60);
+    expect(Math.abs(audio[1] - video[1])).toBeLessThan(1 / 60);
+  });
+});
+
+describe('re-encode trim of a variable-frame-rate source', { timeout: 90_000 }, () => {
+  let vfr: string;
+  // Of a 30 fps clip, frames n ≡ 1 (mod 4) and n ≡ 3 (mod 7) are left out, the others keep their times n/30.
+  const kept = (n: number): boolean => n % 4 !== 1 && n % 7 !== 3;
+  beforeAll(async () => {
+    const coded = await makeFrameCodedClip(dir, { name: 'vfr-src', durationSec: 6, fps: 30, gop: 30, ...SMALL });
+    vfr = join(dir, 'vfr.mp4');
+    const res = await runTool('ffmpeg', [
+      '-v', 'error', '-y', '-i', coded, '-vf', "select='not(eq(mod(n,4),1))*not(eq(mod(n,7),3))'", '-fps_mode', 'passthrough',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '30', '-c:a', 'copy', vfr,
+    ]);
+    if (res.code !== 0) throw new Error(res.stderr);
+  }, 30_000);
+
+  it('when it is probed, then it is marked as variable frame rate, at its average rate', async () => {
+    const info = await mustProbe(vfr);
+    expect(info.video.variableFrameRate).toBe(true);
+    expect(info.video.fps).toBeLessThan(25);
+  });
+
+  it.each([
+    [1, 2.5],
+    [0.95, 3.3],
+    [2.1, 2.2],
+  ])('when %f → %f is trimmed, then every source frame of the range comes out once, at its own time, against audio from start to end', async (start, end) => {
+    const info = await mustProbe(vfr);
+    const output = out();
+    const args = buildAccurateTrimArgs({ input: vfr, output, start, end, hasAudio: true, fps: info.video.fps, variableFrameRate: info.video.variableFrameRate ?? false });
+    await runFfmpeg({ args, expectedDurationSec: end - start });
+    const want = range(Math.ceil(start * 30 - 1e-6), Math.ceil(end * 30 - 1e-6) - Math.ceil(start * 30 - 1e-6)).filter(kept);
+    expect(await readFrameNumbers(output)).toEqual(want);
+    const times = await frameTimes(output);
+    const { audio } = await packetSpans(output);
+    // Each frame is shown where it was in the source against the sound, which starts at 0 (to the millisecond).
+    const offBy = times.map((t, i) => Math.abs(t - (want[i]! / 30 - start)));
+    expect(Math.max(...offBy)).toBeLessThan(0.001);
+    expect(Math.abs(audio[1] - (end - start))).toBeLessThan(0.001);
+    expect(await decodeErrors(output)).toBe('');
+  });
+});
+
+describe('smart cut of an mp4 with an edit list', { timeout: 90_000 }, () => {
+  let coded: string;
+  beforeAll(async () => {
+    coded = await makeFrameCodedClip(dir, { name: 'edit-list-src', durationSec: 6, fps: 30, gop: 30, bframes: 2, ...SMALL });
+  }, 30_000);
+
+  async function smartCut(input: string, start: number, end: number): Promise<{ outcome: string; reason: string | null; output: string }> {
+    const scratch = join(dir, `scratch-${++n}`);
+    await mkdir(scratch);
+    const output = join(scratch, 'job.out');
+    let reason: string | null = null;
+    const outcome = await runSmartCut({
+      input, output, start, end, info: await mustProbe(input), ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch,
+      signal: new AbortController().signal, onProgress: () => {}, onUnsupported: (why) => (reason = why),
+    });
+    return { outcome, reason, output };
+  }
+
+  it('when its video starts 0.5 s after its audio (an empty edit), then the cut counts from the first frame', async () => {
+    const late = join(dir, 'late-video.mp4');
+    const res = await runTool('ffmpeg', ['-v', 'error', '-y', '-itsoffset', '0.5', '-i', coded, '-i', coded, '-map', '0:v', '-map', '1:a', '-c', 'copy', late]);
+    expect(res.stderr).toBe('');
+    expect((await mustProbe(late)).video.startOffsetSec).toBeCloseTo(0.5, 3);
+    const { outcome, output } = await smartCut(late, 2.2, 3.3);
+    expect(outcome).toBe('smart-cut');
+    expect(await readFrameNumbers(output)).toEqual(range(66, 33));
+    expect(await decodeErrors(output)).toBe('');
+  });
+
+  it('when its edit list starts inside the first GOP (a copy from 0.5 s), then a seek would miss the keyframe and the refusal says so', async () => {
+    const edited = join(dir, 'edit-list.mp4');
+    const res = await runTool('ffmpeg', ['-v', 'error', '-y', '-ss', '0.5', '-i', coded, '-c', 'copy', edited]);
+    expect(res.stderr).toBe('');
+    const { outcome, reason } = await smartCut(edited, 2.2, 3.3);
+    expect([outcome, reason]).toEqual(['unsupported', 'seeking the source does not land on the first keyframe in the range (edit list)']);
   });
 });

@@ -28,6 +28,8 @@ export interface FrameCodedClipOptions {
   bframes?: number;
   /** x264 open GOP: the leading B-frames of a keyframe's GOP refer to the GOP before it (h264 only). */
   openGop?: boolean;
+  /** Times (s) of extra keyframes coded as IDR pictures (h264 only), e.g. amid open-GOP I-frames. */
+  idrAt?: number[];
 }
 
 /** An mp4 whose frame n shows n in its code strip (over a moving testsrc2 pattern). Returns its path. */
@@ -53,6 +55,7 @@ export async function makeFrameCodedClip(dir: string, opts: FrameCodedClipOption
           '-c:v', 'libx264', '-preset', opts.bframes ? 'veryfast' : 'ultrafast', '-pix_fmt', 'yuv420p',
           '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-bf', String(opts.bframes ?? 0),
           ...(opts.openGop ? ['-x264-params', 'open-gop=1'] : []),
+          ...(opts.idrAt?.length ? ['-force_key_frames', opts.idrAt.join(','), '-forced-idr', '1'] : []),
         ]
       : ['-c:v', 'mpeg4', '-q:v', '4', '-pix_fmt', 'yuv420p', '-g', gop, '-bf', '0'];
   const audio = opts.audio ?? true;

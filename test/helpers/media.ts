@@ -266,6 +266,33 @@ export async function probeJson(file: string): Promise<any> {
   return JSON.parse(out.toString('utf8'));
 }
 
+/** Presentation times (s) of every decoded video frame, in display order. */
+export async function frameTimes(file: string): Promise<number[]> {
+  const out = await mustRun(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time,pkt_dts_time', '-of', 'csv=p=0', file]);
+  // A frame without a pts (N/A) is taken at its packet's dts.
+  const times = out.toString('utf8').split('\n').filter((l) => l.trim() !== '').map((l) => l.split(',').map(Number).find(Number.isFinite) ?? Number.NaN);
+  return times.sort((a, b) => a - b);
+}
+
+/**
+ * Where the first video and the first audio stream's packets start and end (s), as a decoder gets
+ * them (edit lists applied): container durations are only estimates in MPEG-TS.
+ */
+export async function packetSpans(file: string): Promise<{ video: [number, number]; audio: [number, number] }> {
+  const span = async (stream: string): Promise<[number, number]> => {
+    const out = await mustRun(FFPROBE, ['-v', 'error', '-select_streams', stream, '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', file]);
+    const packets = out.toString('utf8').split('\n').filter((l) => l.includes(',')).map((l) => l.split(',').map(Number) as [number, number]);
+    if (packets.length === 0) throw new Error(`${file} has no ${stream} packets`);
+    // A packet without a duration (N/A) lasts as long as most of the others.
+    const counts = new Map<number, number>();
+    for (const [, d] of packets) if (Number.isFinite(d)) counts.set(d, (counts.get(d) ?? 0) + 1);
+    const usual = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
+    return [Math.min(...packets.map(([pts]) => pts)), Math.max(...packets.map(([pts, d]) => pts + (Number.isFinite(d) ? d : usual)))];
+  };
+  const [video, audio] = await Promise.all([span('v:0'), span('a:0')]);
+  return { video, audio };
+}
+
 /** Full decode to the null muxer; returns ffmpeg's error output ('' when clean). */
 export async function decodeErrors(file: string): Promise<string> {
   const res = await runTool(FFMPEG, ['-v', 'error', '-nostdin', '-i', file, '-f', 'null', '-']);

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { buildAccurateTrimArgs, buildCopyTrimArgs } from '../../src/media/argv.js';
-import { muxerForContainer } from '../../src/media/media-info.js';
+import { buildAccurateTrimArgs } from '../../src/media/argv.js';
+import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
 import { mediaOf } from './media-of.js';
@@ -15,33 +15,35 @@ export const trimProcessor: Processor = async (ctx) => {
   const end = Math.min(params.end, info.durationSec);
   const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec: end - params.start, onProgress: ctx.onProgress, signal: ctx.signal, logger: ctx.logger };
   const source = ctx.inputPaths[0]!;
+  const cut = {
+    input: source,
+    output: ctx.outputPath,
+    start: params.start,
+    end,
+    info,
+    ffmpegPath: ctx.ffmpegPath,
+    ffprobePath: ctx.ffprobePath,
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+    logger: ctx.logger,
+  };
   if (params.mode === 'copy') {
-    const args = buildCopyTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, muxer: muxerForContainer(info.container) });
-    await runFfmpeg({ ...common, args });
+    await runCopyTrim(cut);
     return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null };
   }
   let fallbackReason = `codec ${info.video.codec} is not H.264`;
   if (info.video.codec === 'h264') {
     let reencodedSec = 0;
     const outcome = await runSmartCut({
-      input: source,
-      output: ctx.outputPath,
-      start: params.start,
-      end,
-      info,
-      ffmpegPath: ctx.ffmpegPath,
-      ffprobePath: ctx.ffprobePath,
+      ...cut,
       // Pieces are named after the output, so a crashed attempt's leftovers go with the job's temp files.
       scratchDir: path.dirname(ctx.outputPath),
-      signal: ctx.signal,
-      onProgress: ctx.onProgress,
-      logger: ctx.logger,
       onUnsupported: (reason) => (fallbackReason = reason),
       onDone: (summary) => (reencodedSec = summary.reencodedSec),
     });
     if (outcome === 'smart-cut') return { method: 'smart-cut', container: 'mp4', reencodedSec, fallbackReason: null };
   }
-  const args = buildAccurateTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, hasAudio: info.audio !== null, fps: info.video.fps, videoStartOffsetSec: info.video.startOffsetSec ?? 0 });
+  const args = buildAccurateTrimArgs({ input: source, output: ctx.outputPath, start: params.start, end, hasAudio: info.audio !== null, fps: info.video.fps, videoStartOffsetSec: info.video.startOffsetSec ?? 0, variableFrameRate: info.video.variableFrameRate ?? false });
   await runFfmpeg({ ...common, args });
   return { method: 'reencode', container: 'mp4', fallbackReason };
 };

@@ -163,6 +163,26 @@ describe('buildAccurateTrimArgs', () => {
     expect(() => buildAccurateTrimArgs({ input: '/a', output: '/b', start: 0, end: 1, hasAudio: false, fps: 25, videoStartOffsetSec: -1 })).toThrow(MediaInputError);
   });
 
+  it('when the source has a variable frame rate, then every frame in [start, end) is kept at its own time, video and audio moved by start alike', () => {
+    const args = buildAccurateTrimArgs({ input: '/in/v.mp4', output: '/out/x.tmp', start: 3, end: 5, hasAudio: true, fps: 24.73, variableFrameRate: true });
+    expect(args).toEqual([
+      ...PREFIX,
+      '-ss', '2.000000',
+      '-i', '/in/v.mp4',
+      '-map', '0:v:0',
+      '-map', '0:a:0',
+      '-vf', 'trim=start=0.999500:end=2.999500,setpts=PTS-1.000000/TB,scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p',
+      '-af', 'atrim=start=1.000000:end=3.000000,asetpts=PTS-STARTPTS',
+      '-fps_mode', 'passthrough',
+      '-enc_time_base', '-1',
+      ...X264,
+      ...AAC,
+      '-movflags', '+faststart',
+      '-f', 'mp4',
+      '/out/x.tmp',
+    ]);
+  });
+
   it('uses the NTSC fraction for 29.97 and leaves audio out when there is none', () => {
     const args = buildAccurateTrimArgs({ input: '/in/a.mov', output: '/out/x.tmp', start: 0, end: 1.5, hasAudio: false, fps: 29.97 });
     expect(args).toEqual([

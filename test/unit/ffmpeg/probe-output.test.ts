@@ -137,16 +137,19 @@ describe('parseProbeOutput: accepted files', () => {
     nearlyCfr.streams[0].r_frame_rate = '30/1';
     nearlyCfr.streams[0].avg_frame_rate = '7500/251';
     expect(okInfo(parseProbeOutput(nearlyCfr)).video).toMatchObject({ fps: 30, frameRate: '30/1' });
+    expect(okInfo(parseProbeOutput(nearlyCfr)).video.variableFrameRate).toBeUndefined();
 
     const vfr = copy(MP4_H264_AAC);
     vfr.streams[0].r_frame_rate = '90000/1';
     vfr.streams[0].avg_frame_rate = '2987/100';
-    expect(okInfo(parseProbeOutput(vfr)).video).toMatchObject({ fps: 29.87, frameRate: '2987/100' });
+    expect(okInfo(parseProbeOutput(vfr)).video).toMatchObject({ fps: 29.87, frameRate: '2987/100', variableFrameRate: true });
 
     const fieldRate = copy(MP4_H264_AAC);
     fieldRate.streams[0].r_frame_rate = '50/1';
     fieldRate.streams[0].avg_frame_rate = '25/1';
     expect(okInfo(parseProbeOutput(fieldRate)).video.fps).toBe(25);
+    // A field rate is not a variable one.
+    expect(okInfo(parseProbeOutput(fieldRate)).video.variableFrameRate).toBeUndefined();
 
     const noAvg = copy(MP4_H264_AAC);
     noAvg.streams[0].avg_frame_rate = '0/0';
@@ -200,6 +203,7 @@ describe('parseProbeOutput: refused files', () => {
     Object.assign(v, { nb_frames: '20', duration: '0.760000', avg_frame_rate: '500/19', r_frame_rate: '25/1' });
     const res = parseProbeOutput(json);
     expect(res.ok && res.info.video.frameRate).toBe('25/1');
+    expect(res.ok && res.info.video.variableFrameRate).toBeUndefined();
   });
 
   it('when our own output holds one frame, then acceptSingleFrame takes it, but never a png', () => {

@@ -7,7 +7,9 @@ import {
   buildSmartCutCopyArgs,
   buildSmartCutEncodeArgs,
   buildSmartCutJoinArgs,
+  buildIdrListArgs,
   parseIdrCheck,
+  parseIdrTimes,
   parsePacketList,
   parseSmartCutStream,
   videoPackets,
@@ -134,6 +136,25 @@ describe('parseIdrCheck', () => {
   });
 });
 
+describe('IDR listing', () => {
+  const header = '#extradata 0:       36, 0xae2909f5\n#tb 0: 1/12800\n#media_type 0: video\n#codec_id 0: h264\n';
+
+  it('when IDR packets were printed, then their pts are the times, on the source clock', () => {
+    const printed = `${header}0,      -1024,          0,      512,      253, 0x25e88404\n0,      24576,      25600,      512,      253, 0x25e88404, S=1,        1\n`;
+    expect(parseIdrTimes(printed)).toEqual([0, 2]);
+    expect(parseIdrTimes(header)).toEqual([]);
+    expect(parseIdrTimes('nothing')).toEqual([]);
+  });
+
+  it('when listed, then the copy keeps the source timestamps and passes IDR slices only', () => {
+    expect(buildIdrListArgs('/in.mp4', 9.5, 1)).toEqual([
+      '-hide_banner', '-nostdin', '-v', 'error', '-copyts', '-ss', '9.500000', '-t', '1.000000', '-i', '/in.mp4',
+      '-map', '0:v:0', '-c:v', 'copy', '-bsf:v', 'filter_units=pass_types=5', '-avoid_negative_ts', 'disabled', '-f', 'framecrc', '-',
+    ]);
+    expect(buildIdrListArgs('/in.mp4', 0, 1)).not.toContain('-ss');
+  });
+});
+
 describe('smart cut argv', () => {
   it('when a head is encoded, then it matches the source stream and pulls its dts back', () => {
     const args = buildSmartCutEncodeArgs({ input: '/in.mp4', output: '/head.mp4', seekTo: 10.483333, frames: 45, stream: STREAM, dtsShiftTicks: 1024 });
@@ -248,7 +269,7 @@ describe('smart cut argv', () => {
     expect(() => buildSmartCutConcatList([{ path: '/t/a.mp4', duration: 1 }], 0)).toThrow(MediaInputError);
     expect(() => buildSmartCutConcatList([{ path: '/t/a\nfile /etc/passwd', duration: 1 }])).toThrow(MediaInputError);
     const join = { listFile: '/t/l.ffconcat', input: '/in.mp4', output: '/out.mp4', stream: STREAM };
-    expect(() => buildSmartCutJoinArgs({ ...join, audio: { mode: 'copy', seekTo: 1, readFor: 1, leadTicks: -1 } })).toThrow(MediaInputError);
+    expect(() => buildSmartCutJoinArgs({ ...join, audio: { mode: 'copy', seekTo: 1, readFor: 1, leadTicks: 0.5 } })).toThrow(MediaInputError);
   });
 
   it('when listed, then every piece but the last carries its duration', () => {

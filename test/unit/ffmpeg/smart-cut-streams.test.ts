@@ -20,19 +20,42 @@ function input(over: Partial<AudioCopyInput> = {}): AudioCopyInput {
     from: 121.5,
     to: 421.5,
     origin: 0,
+    frameSec: 1 / 25,
     ...over,
   };
 }
 
 describe('planAudioCopy', () => {
-  it('when the audio is AAC, then the copy starts on the packet playing at the first frame and ends on the one playing at the end', () => {
+  it('when the audio is AAC, then the copy starts on the packet playing at the first frame and ends on the last boundary before the end', () => {
     const plan = planAudioCopy(input());
     if (!plan.ok) throw new Error(plan.reason);
     // 121.5 s = sample 5 832 000, inside packet 5695 (5 831 680 … 5 832 704): it leads by 320 samples.
     expect(plan.audio.leadTicks).toBe(320);
-    // -ss halfway between packets 5694 and 5695; -t up to halfway between 19757 (holding 421.5 s) and 19758.
+    // -ss halfway between packets 5694 and 5695; 421.5 s (sample 20 232 000) lies in packet 19757, whose
+    // start is 832 samples (17 ms, under a 40 ms frame) before it: the copy ends with 19756, -t halfway to 19757.
     expect(plan.audio.seekTo).toBeCloseTo((5695 * PD - 512) / 48000, 9);
-    expect(plan.audio.seekTo + plan.audio.readFor).toBeCloseTo((19757 * PD + 512) / 48000, 9);
+    expect(plan.audio.seekTo + plan.audio.readFor).toBeCloseTo((19756 * PD + 512) / 48000, 9);
+  });
+
+  it('when ending on the boundary before the end would leave the audio a frame short (60 fps), then it ends on the packet after', () => {
+    const plan = planAudioCopy(input({ frameSec: 1 / 60 }));
+    expect(plan.ok && plan.audio.seekTo + plan.audio.readFor).toBeCloseTo((19757 * PD + 512) / 48000, 9);
+  });
+
+  it('when the output has no edit list (start: nearest), then the first packet is the one starting less than a frame after the first frame', () => {
+    const plan = planAudioCopy(input({ start: 'nearest' }));
+    // Packet 5696 starts 704 samples (15 ms) after 121.5 s.
+    expect(plan.ok && plan.audio.leadTicks).toBe(-704);
+    expect(plan.ok && plan.audio.seekTo).toBeCloseTo((5696 * PD - 512) / 48000, 9);
+    // At 120 fps 15 ms is more than a frame: the packet playing at the first frame is kept.
+    const fast = planAudioCopy(input({ start: 'nearest', frameSec: 1 / 120 }));
+    expect(fast.ok && fast.audio.leadTicks).toBe(320);
+  });
+
+  it('when packets lack a duration (matroska), then each runs to the next one', () => {
+    const bare = (from: number, to: number): StreamPacket[] => audio(from, to).map((p) => ({ ...p, duration: null }));
+    const plan = planAudioCopy(input({ listings: [bare(5600, 6200), bare(19700, 19800)], anyCodec: true, codec: 'opus' }));
+    expect(plan.ok && plan.audio.leadTicks).toBe(320);
   });
 
   it('when the first frame falls on a packet boundary, then that packet starts with it', () => {

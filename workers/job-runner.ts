@@ -174,6 +174,7 @@ export class JobRunner {
       // A processor that does not say re-encoded all of it.
       reencodedSec: Math.round(Math.min(result.reencodedSec ?? durationSec, durationSec) * 1000) / 1000,
       fallbackReason: result.fallbackReason ?? null,
+      ...(result.reencodedInputs ? { reencodedInputs: result.reencodedInputs } : {}),
     };
     return { ...result, info: probed.info, achieved };
   }

@@ -30,7 +30,7 @@ export interface SmartCutLayout {
 
 export type SmartCutStreamResult = { ok: true; stream: SmartCutStream; layout: SmartCutLayout } | { ok: false; reason: string };
 
-const X264_PROFILES: Readonly<Record<string, string>> = {
+export const X264_PROFILES: Readonly<Record<string, string>> = {
   'Constrained Baseline': 'baseline',
   Baseline: 'baseline',
   Main: 'main',
@@ -40,7 +40,7 @@ const X264_PROFILES: Readonly<Record<string, string>> = {
   'High 4:4:4 Predictive': 'high444',
 };
 
-const X264_PIX_FMTS = new Set([
+export const X264_PIX_FMTS = new Set([
   'yuv420p',
   'yuvj420p',
   'yuv422p',
@@ -56,10 +56,10 @@ const X264_PIX_FMTS = new Set([
 // superfast (no lookahead, simpler motion search) encodes a short piece in about ¾ of veryfast's
 // time. Unlike ultrafast it keeps CABAC and 8x8 transforms, so x264 still signals the source's
 // profile; turning them back on through -x264-params would override -profile's limits.
-const PIECE_X264_ARGS = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0'];
+export const PIECE_X264_ARGS = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0'];
 // Sets the re-encoded pieces' SPS/PPS apart from the source's (id 0), which are repeated in-band
 // at every copied IDR; stitchable keeps x264 from tuning its headers to the content.
-const PIECE_X264_PARAMS = 'stitchable=1:sps-id=1';
+export const PIECE_X264_PARAMS = 'stitchable=1:sps-id=1';
 // When the source's audio cannot be copied: the same audio as the full re-encode.
 const AAC_ARGS = ['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'];
 const MAX_TIMESCALE = 1_000_000;

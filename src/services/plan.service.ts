@@ -5,6 +5,7 @@ import type { Video } from '../domain/video.js';
 import { canConcatByCopy } from '../media/argv.js';
 import type { MediaLogger } from '../media/logger.js';
 import type { MediaInfo } from '../media/media-info.js';
+import { forecastSmartConcat } from '../media/smart-concat.js';
 import { forecastSmartCut } from '../media/smart-cut.js';
 
 /** What a run would do with one job: the method the worker will use and why, and what it will cost. */
@@ -85,14 +86,30 @@ export class PlanService {
     const infos = inputs.map((v) => mediaOf(v)!);
     if (job.type === 'concat') {
       const total = round(infos.reduce((sum, i) => sum + i.durationSec, 0));
-      return canConcatByCopy(infos)
-        ? { method: 'concat-copy', reason: 'the inputs share container, codecs, size, frame rate and time base: joined by stream copy', expectedDurationSec: total, reencodedSec: 0 }
-        : {
-            method: 'concat-filter',
-            reason: 'the inputs differ in container, codec, size, frame rate, time base or audio: every input is re-encoded',
-            expectedDurationSec: total,
-            reencodedSec: total,
-          };
+      if (canConcatByCopy(infos)) {
+        return { method: 'concat-copy', reason: 'the inputs share container, codecs, size, frame rate and time base: joined by stream copy', expectedDurationSec: total, reencodedSec: 0 };
+      }
+      const smart = await forecastSmartConcat({
+        inputs: inputs.map((v, i) => ({ path: this.tools.pathOf(v.storageKey!), info: infos[i]! })),
+        ffprobePath: this.tools.ffprobePath,
+        signal,
+        logger: this.tools.logger,
+      });
+      if (smart.ok) {
+        const which = smart.reencodedInputs.length === 0 ? 'no input is' : `input${smart.reencodedInputs.length > 1 ? 's' : ''} ${smart.reencodedInputs.join(', ')} ${smart.reencodedInputs.length > 1 ? 'are' : 'is'}`;
+        return {
+          method: 'concat-smart',
+          reason: `the inputs differ: ${which} re-encoded to match input ${smart.targetInput} (H.264 ${smart.target.width}x${smart.target.height} at ${smart.target.rate.num}/${smart.target.rate.den} fps), the rest is stream-copied`,
+          expectedDurationSec: round(smart.lengthSec),
+          reencodedSec: round(smart.reencodedSec),
+        };
+      }
+      return {
+        method: 'concat-filter',
+        reason: `the inputs differ and cannot be joined by copy (${smart.reason}): every input is re-encoded`,
+        expectedDurationSec: total,
+        reencodedSec: total,
+      };
     }
     const info = infos[0]!;
     const end = Math.min(job.params.end, info.durationSec);

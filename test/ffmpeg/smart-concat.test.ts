@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forecastSmartConcat, runSmartConcat, type SmartConcatOutcome } from '../../src/media/smart-concat.js';
 import { makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
-import { decodeErrors, mustProbe, probeJson, runTool } from '../helpers/media.js';
+import { makeIntroAndMain } from '../helpers/concat-sources.js';
+import { decodeErrors, mustProbe, probeJson } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -56,26 +57,11 @@ function expectRateConverted(section: (number | null)[], sourceFrames: number, m
   }
 }
 
-/** The clip with its audio replaced by a tone as long as its video (the frame-coded clips' AAC ends early). */
-async function withFullAudio(file: string, seconds: number): Promise<string> {
-  const out = file.replace(/\.mp4$/, '-full-audio.mp4');
-  const res = await runTool('ffmpeg', [
-    '-v', 'error', '-y', '-i', file, '-f', 'lavfi', '-i', `sine=frequency=300:sample_rate=48000:duration=${seconds}`,
-    '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', '-b:a', '64k', out,
-  ]);
-  if (res.code !== 0) throw new Error(res.stderr);
-  return out;
-}
-
 describe('smart concat', { timeout: 180_000 }, () => {
   let intro: string;
   let main: string;
   beforeAll(async () => {
-    // The intro differs in size and frame rate; the main has B-frames, so its packets decode before they are shown.
-    [intro, main] = await Promise.all([
-      makeFrameCodedClip(dir, { name: 'intro', durationSec: 2, fps: 25, gop: 25, width: 320, height: 180 }).then((f) => withFullAudio(f, 2)),
-      makeFrameCodedClip(dir, { name: 'main', durationSec: 4, fps: 30, gop: 30, bframes: 3, width: 640, height: 360 }).then((f) => withFullAudio(f, 4)),
-    ]);
+    ({ intro, main } = await makeIntroAndMain(dir));
   }, 60_000);
 
   it('when an intro of another size and frame rate is joined to a main, then only the intro is re-encoded and every frame comes out in order', async () => {

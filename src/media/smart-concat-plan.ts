@@ -104,7 +104,8 @@ export function targetRefusal(input: SmartConcatInput): string | null {
     if (!a.sampleRate || !a.channels || !(a.channelLayout ?? LAYOUTS_BY_CHANNELS[a.channels])) return 'unknown audio layout';
     // Copied as it is, such a file would move the audio of every file after it off the picture.
     const overhang = details.audioOverhangSec;
-    if (overhang !== null && Math.abs(overhang) > MAX_AUDIO_OVERHANG_SEC) return `its audio ${overhang > 0 ? 'outlasts' : 'ends'} ${Math.abs(overhang)} s ${overhang > 0 ? 'past' : 'before'} its video`;
+    if (overhang !== null && overhang > MAX_AUDIO_OVERHANG_SEC) return `its audio outlasts its video by ${overhang} s`;
+    if (overhang !== null && overhang < -MAX_AUDIO_OVERHANG_SEC) return `its audio ends ${-overhang} s before its video`;
   }
   return null;
 }

@@ -1,7 +1,7 @@
 import { COMMON_ARGS, concatDemuxerInput, pathArg, type Fraction } from './argv.js';
 import { MediaInputError } from './errors.js';
 import type { MediaInfo } from './media-info.js';
-import { PIECE_X264_ARGS, PIECE_X264_PARAMS } from './smart-cut-args.js';
+import { matchedPieceEncoderArgs } from './smart-cut-args.js';
 import type { ConcatStreamDetails, SmartConcatTarget } from './smart-concat-plan.js';
 
 type Json = Record<string, unknown>;
@@ -146,18 +146,7 @@ export function buildSmartConcatEncodeArgs(p: { input: string; output: string; i
     '-vf',
     video,
     ...audioArgs,
-    '-fps_mode',
-    'passthrough',
-    '-enc_time_base',
-    `1/${timescale}`,
-    ...PIECE_X264_ARGS,
-    '-pix_fmt',
-    t.pixFmt,
-    '-profile:v',
-    t.profile,
-    ...(t.level !== null ? ['-level:v', String(t.level)] : []),
-    '-x264-params',
-    PIECE_X264_PARAMS,
+    ...matchedPieceEncoderArgs({ timescale: t.timeBase.den, pixFmt: t.pixFmt, profile: t.profile, level: t.level }),
     ...(t.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${t.dtsShiftTicks}`] : []),
     '-video_track_timescale',
     timescale,

@@ -56,10 +56,10 @@ export const X264_PIX_FMTS = new Set([
 // superfast (no lookahead, simpler motion search) encodes a short piece in about ¾ of veryfast's
 // time. Unlike ultrafast it keeps CABAC and 8x8 transforms, so x264 still signals the source's
 // profile; turning them back on through -x264-params would override -profile's limits.
-export const PIECE_X264_ARGS = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0'];
+const PIECE_X264_ARGS = ['-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0'];
 // Sets the re-encoded pieces' SPS/PPS apart from the source's (id 0), which are repeated in-band
 // at every copied IDR; stitchable keeps x264 from tuning its headers to the content.
-export const PIECE_X264_PARAMS = 'stitchable=1:sps-id=1';
+const PIECE_X264_PARAMS = 'stitchable=1:sps-id=1';
 // When the source's audio cannot be copied: the same audio as the full re-encode.
 const AAC_ARGS = ['-c:a', 'aac', '-b:a', '128k', '-ar', '48000', '-ac', '2'];
 const MAX_TIMESCALE = 1_000_000;
@@ -227,6 +227,27 @@ export function parseIdrCheck(framecrc: string, frameDuration: number): boolean 
 }
 
 /**
+ * x264 for a piece that is stream-copied beside another file's video: frames keep their timestamps
+ * in that file's timescale, with its pixel format, profile and level, and SPS/PPS ids of their own.
+ */
+export function matchedPieceEncoderArgs(p: { timescale: number; pixFmt: string; profile: string; level: number | null }): string[] {
+  return [
+    '-fps_mode',
+    'passthrough',
+    '-enc_time_base',
+    `1/${p.timescale}`,
+    ...PIECE_X264_ARGS,
+    '-pix_fmt',
+    p.pixFmt,
+    '-profile:v',
+    p.profile,
+    ...(p.level !== null ? ['-level:v', String(p.level)] : []),
+    '-x264-params',
+    PIECE_X264_PARAMS,
+  ];
+}
+
+/**
  * Re-encodes `frames` frames from the first frame at or after `seekTo` into an mp4 whose
  * stream matches the source (profile, level, pixel format, timescale; size, SAR, colour and
  * rotation come through the decoder untouched). The frames keep the source's spacing
@@ -260,18 +281,7 @@ export function buildSmartCutEncodeArgs(p: {
     'setpts=PTS-STARTPTS',
     '-frames:v',
     String(p.frames),
-    '-fps_mode',
-    'passthrough',
-    '-enc_time_base',
-    `1/${timescale}`,
-    ...PIECE_X264_ARGS,
-    '-pix_fmt',
-    p.stream.pixFmt,
-    '-profile:v',
-    p.stream.profile,
-    ...(p.stream.level !== null ? ['-level:v', String(p.stream.level)] : []),
-    '-x264-params',
-    PIECE_X264_PARAMS,
+    ...matchedPieceEncoderArgs({ timescale: p.stream.timeBase.den, pixFmt: p.stream.pixFmt, profile: p.stream.profile, level: p.stream.level }),
     // Encoder, bsf and muxer all run in the source's timescale, so the shift is in source ticks.
     ...(p.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${p.dtsShiftTicks}`] : []),
     ...(p.trackId !== undefined ? ['-streamid', `0:${p.trackId}`, '-use_stream_ids_as_track_ids', '1'] : []),

@@ -137,7 +137,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     commands: new CommandService(lifecycle),
     downloads: new DownloadService(uow.read.videos, storage),
     jobs: new JobService(uow.read.jobs, lifecycle, storage),
-    runs: new RunService(lifecycle, queue),
+    runs: new RunService(lifecycle, queue, () => infra.relay.nudge()),
     plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffprobePath: config.ffprobePath, logger, pathOf: (key) => storage.pathOf(key) }),
     webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
     previews: new PreviewService(uow.read.videos, (key) => storage.pathOf(key), path.join(storage.root, 'previews'), {

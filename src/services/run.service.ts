@@ -11,6 +11,8 @@ export class RunService {
   constructor(
     private readonly lifecycle: JobLifecycle,
     private readonly queue: JobQueue,
+    /** Told once the run committed, so that its runnable jobs are handed over without waiting for the relay's interval. */
+    private readonly onQueued: () => void = () => {},
   ) {}
 
   async run(jobIds?: string[]): Promise<Job[]> {
@@ -19,6 +21,8 @@ export class RunService {
     } catch (err) {
       throw unavailable(`The job queue (Redis) is unreachable: ${(err as Error).message}`);
     }
-    return this.lifecycle.run(jobIds);
+    const queued = await this.lifecycle.run(jobIds);
+    if (queued.length > 0) this.onQueued();
+    return queued;
   }
 }

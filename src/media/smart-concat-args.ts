@@ -12,6 +12,10 @@ const seconds = (v: unknown): number | null => {
   const n = typeof v === 'string' && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
   return Number.isFinite(n) ? n : null;
 };
+const signedSeconds = (v: unknown): number | null => {
+  const n = typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+};
 const int = (v: unknown): number | null => {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : NaN;
   return Number.isSafeInteger(n) ? n : null;
@@ -25,7 +29,7 @@ export function buildConcatStreamProbeArgs(input: string): string[] {
     '-v',
     'error',
     '-show_entries',
-    'stream=index,codec_type,codec_name,profile,level,pix_fmt,width,height,field_order,time_base,sample_rate,channels,channel_layout,duration',
+    'stream=index,codec_type,codec_name,profile,level,pix_fmt,width,height,field_order,time_base,sample_rate,channels,channel_layout,start_time,duration',
     '-of',
     'json',
     pathArg(input),
@@ -49,9 +53,12 @@ export function parseConcatStreamDetails(streamsJson: unknown, packetJson: unkno
   const dts = packet ? int(packet.dts) : null;
   const audioSec = a ? seconds(a.duration) : null;
   const videoSec = seconds(v.duration);
+  const audioStart = a ? signedSeconds(a.start_time) : null;
+  const videoStart = signedSeconds(v.start_time);
   return {
     streamTypes: streams.map((s) => String(s.codec_type)),
     audioOverhangSec: audioSec !== null && videoSec !== null ? Math.round((audioSec - videoSec) * 1e6) / 1e6 : null,
+    audioLeadSec: audioStart !== null && videoStart !== null ? Math.round((videoStart - audioStart) * 1e6) / 1e6 : null,
     video: {
       codec: text(v.codec_name),
       profile: text(v.profile),

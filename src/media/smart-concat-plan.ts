@@ -11,6 +11,8 @@ export interface ConcatStreamDetails {
   streamTypes: string[];
   /** How much longer the audio stream lasts than the video (negative: shorter); null when unknown or without audio. */
   audioOverhangSec: number | null;
+  /** How much earlier the audio starts than the video (negative: later); null when unknown or without audio. */
+  audioLeadSec: number | null;
   video: {
     codec: string | null;
     profile: string | null;
@@ -106,6 +108,9 @@ export function targetRefusal(input: SmartConcatInput): string | null {
     const overhang = details.audioOverhangSec;
     if (overhang !== null && overhang > MAX_AUDIO_OVERHANG_SEC) return `its audio outlasts its video by ${overhang} s`;
     if (overhang !== null && overhang < -MAX_AUDIO_OVERHANG_SEC) return `its audio ends ${-overhang} s before its video`;
+    // The concat demuxer starts a file at its earliest packet: audio ahead of the picture would hold the previous file's last frame.
+    const lead = details.audioLeadSec;
+    if (lead !== null && Math.abs(lead) > MAX_AUDIO_OVERHANG_SEC) return `its audio starts ${Math.abs(lead)} s ${lead > 0 ? 'before' : 'after'} its video`;
   }
   return null;
 }

@@ -113,7 +113,7 @@ describe('stream probes', () => {
   it('when the input is probed, then only headers and the first video packet are read', () => {
     expect(buildConcatStreamProbeArgs('/v/a.mp4')).toEqual([
       '-v', 'error', '-show_entries',
-      'stream=index,codec_type,codec_name,profile,level,pix_fmt,width,height,field_order,time_base,sample_rate,channels,channel_layout,duration',
+      'stream=index,codec_type,codec_name,profile,level,pix_fmt,width,height,field_order,time_base,sample_rate,channels,channel_layout,start_time,duration',
       '-of', 'json', '/v/a.mp4',
     ]);
     expect(buildFirstVideoPacketArgs('a.mp4')).toEqual(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts,dts', '-read_intervals', '%+#1', '-of', 'json', 'file:a.mp4']);
@@ -122,13 +122,14 @@ describe('stream probes', () => {
   it('when ffprobe answers, then the details hold the coding parameters, the B-frame delay and how much longer the audio lasts', () => {
     const streams = {
       streams: [
-        { index: 1, codec_type: 'audio', codec_name: 'aac', profile: 'LC', sample_rate: '48000', channels: 2, channel_layout: 'stereo', time_base: '1/48000', duration: '600.021333' },
-        { index: 0, codec_type: 'video', codec_name: 'h264', profile: 'High', level: 40, width: 1920, height: 1080, pix_fmt: 'yuv420p', field_order: 'progressive', time_base: '1/15360', duration: '600.000000' },
+        { index: 1, codec_type: 'audio', codec_name: 'aac', profile: 'LC', sample_rate: '48000', channels: 2, channel_layout: 'stereo', time_base: '1/48000', start_time: '-0.021333', duration: '600.021333' },
+        { index: 0, codec_type: 'video', codec_name: 'h264', profile: 'High', level: 40, width: 1920, height: 1080, pix_fmt: 'yuv420p', field_order: 'progressive', time_base: '1/15360', start_time: '0.000000', duration: '600.000000' },
       ],
     };
     expect(parseConcatStreamDetails(streams, { packets: [{ pts: 0, dts: -1024 }] })).toEqual({
       streamTypes: ['video', 'audio'],
       audioOverhangSec: 0.021333,
+      audioLeadSec: 0.021333,
       video: { codec: 'h264', profile: 'High', level: 40, codedWidth: 1920, codedHeight: 1080, pixFmt: 'yuv420p', fieldOrder: 'progressive', timeBase: '1/15360', decodeDelayTicks: 1024 },
       audio: { codec: 'aac', profile: 'LC', sampleRate: 48000, channels: 2, channelLayout: 'stereo' },
     });

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { MediaInfo } from '../../../src/media/media-info.js';
 import { copyKey, planSmartConcat, targetRefusal, type ConcatStreamDetails, type SmartConcatInput } from '../../../src/media/smart-concat-plan.js';
 
-function details(over: { video?: Partial<ConcatStreamDetails['video']>; audio?: Partial<NonNullable<ConcatStreamDetails['audio']>> | null; audioOverhangSec?: number | null } = {}): ConcatStreamDetails {
+function details(over: { video?: Partial<ConcatStreamDetails['video']>; audio?: Partial<NonNullable<ConcatStreamDetails['audio']>> | null; audioOverhangSec?: number | null; audioLeadSec?: number | null } = {}): ConcatStreamDetails {
   const audio = over.audio === null ? null : { codec: 'aac', profile: 'LC', sampleRate: 48000, channels: 2, channelLayout: 'stereo', ...over.audio };
   return {
     streamTypes: audio ? ['video', 'audio'] : ['video'],
     audioOverhangSec: over.audioOverhangSec === undefined ? 0.01 : over.audioOverhangSec,
+    audioLeadSec: over.audioLeadSec === undefined ? 0 : over.audioLeadSec,
     video: { codec: 'h264', profile: 'High', level: 40, codedWidth: 1920, codedHeight: 1080, pixFmt: 'yuv420p', fieldOrder: 'progressive', timeBase: '1/15360', decodeDelayTicks: 1024, ...over.video },
     audio,
   };
@@ -99,7 +100,7 @@ describe('planSmartConcat', () => {
   });
 
   it('when the target has no audio but another input has, then it is no smart concat (the filter concat keeps that audio)', () => {
-    const silent = { ...main, info: info({ audio: false }), details: details({ audio: null, audioOverhangSec: null }) };
+    const silent = { ...main, info: info({ audio: false }), details: details({ audio: null, audioOverhangSec: null, audioLeadSec: null }) };
     expect(planSmartConcat([silent, intro])).toEqual({ ok: false, reason: 'input 0 has no audio but input 1 has' });
   });
 });
@@ -115,6 +116,7 @@ describe('targetRefusal', () => {
     [{ details: details({ audio: { profile: 'HE-AAC' } }) }, 'audio aac HE-AAC cannot be matched (AAC LC can)'],
     [{ details: details({ audioOverhangSec: -0.63 }) }, 'its audio ends 0.63 s before its video'],
     [{ details: details({ audioOverhangSec: 0.2 }) }, 'its audio outlasts its video by 0.2 s'],
+    [{ details: details({ audioLeadSec: 0.08 }) }, 'its audio starts 0.08 s before its video'],
     [{ details: { ...details(), streamTypes: ['video', 'audio', 'data'] } }, 'streams other than one video and one audio'],
     [{ details: null }, 'its streams cannot be probed'],
   ])('when %o, then it cannot be the target: %s', (over, reason) => {

@@ -10,19 +10,9 @@ import {
   buildSmartConcatJoinArgs,
   parseConcatStreamDetails,
 } from '../../../src/media/smart-concat-args.js';
-import type { SmartConcatTarget } from '../../../src/media/smart-concat-plan.js';
+import { MAIN_TARGET } from './smart-concat-fixtures.js';
 
-const TARGET: SmartConcatTarget = {
-  width: 1920,
-  height: 1080,
-  rate: { num: 30, den: 1 },
-  timeBase: { num: 1, den: 15360 },
-  profile: 'high',
-  level: 40,
-  pixFmt: 'yuv420p',
-  dtsShiftTicks: 1024,
-  audio: { sampleRate: 48000, channels: 2, channelLayout: 'stereo' },
-};
+const TARGET = MAIN_TARGET;
 
 function intro(over: { sar?: string | null; audio?: boolean } = {}): MediaInfo {
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MediaInfo } from '../../../src/media/media-info.js';
+import { MAIN_TARGET } from './smart-concat-fixtures.js';
 import { copyKey, planSmartConcat, targetRefusal, type ConcatStreamDetails, type SmartConcatInput } from '../../../src/media/smart-concat-plan.js';
 
 function details(over: { video?: Partial<ConcatStreamDetails['video']>; audio?: Partial<NonNullable<ConcatStreamDetails['audio']>> | null; audioOverhangSec?: number | null; audioLeadSec?: number | null } = {}): ConcatStreamDetails {
@@ -52,17 +53,7 @@ describe('planSmartConcat', () => {
     const plan = planSmartConcat([intro, main]);
     expect(plan).toMatchObject({ ok: true, targetInput: 1, reencodedInputs: [0], reencodedSec: 10, lengthSec: 610 });
     if (!plan.ok) return;
-    expect(plan.target).toEqual({
-      width: 1920,
-      height: 1080,
-      rate: { num: 30, den: 1 },
-      timeBase: { num: 1, den: 15360 },
-      profile: 'high',
-      level: 40,
-      pixFmt: 'yuv420p',
-      dtsShiftTicks: 1024,
-      audio: { sampleRate: 48000, channels: 2, channelLayout: 'stereo' },
-    });
+    expect(plan.target).toEqual(MAIN_TARGET);
     expect(plan.steps).toEqual([
       { kind: 'encode', input: 0, piece: 0, frames: 300, durationSec: 10 },
       { kind: 'copy', input: 1, durationSec: 600 },

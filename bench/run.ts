@@ -22,7 +22,7 @@ import { killAllServiceProcesses, logTail, newIsolation, startService, stopProce
 import { teardown } from './teardown.js';
 
 // Order matters: run1000 stops the worker, so every row that needs FFmpeg comes before it.
-const ROWS: Row[] = [copyTrimRow, accurateTrimRow, concatRow, smartConcatRow, uploadRow, downloadRow, runPendingRow, getJobLoadRow, listJobsRow];
+const ROWS: Row[] = [copyTrimRow, concatRow, smartConcatRow, accurateTrimRow, uploadRow, downloadRow, runPendingRow, getJobLoadRow, listJobsRow];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(repoRoot, 'bench', 'results', 'latest.json');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mustRun } from './proc.js';
-import { BOX_BASE, BOX_CYCLE, BOX_SIZE, BOX_STEP, FPS, GOP_FRAMES, SOURCE_SECONDS } from './spec.js';
+import { BOX_BASE, BOX_CYCLE, BOX_SIZE, BOX_STEP, FPS, INTRO_FPS, INTRO_SECONDS, SOURCE_SECONDS } from './spec.js';
 
 export interface Media {
   dir: string;
@@ -12,6 +12,8 @@ export interface Media {
   big: string;
   /** Copy trims of the source at keyframes: 0–60 s and 60–120 s. */
   pieces: [string, string];
+  /** A 10 s intro that differs from the source in size and frame rate (1280x720 at 25 fps), numbered the same way. */
+  intro: string;
 }
 
 const VERSION = 'media-v1';
@@ -20,12 +22,11 @@ const HOUR_MS = 3_600_000;
 
 const quiet = ['-hide_banner', '-nostdin', '-v', 'error', '-y'];
 
-function sourceArgs(out: string): string[] {
-  const d = SOURCE_SECONDS;
+function sourceArgs(out: string, size = '1920x1080', fps = FPS, d = SOURCE_SECONDS): string[] {
   // geq is far too slow on 1080p, so it only paints the small box that carries the frame number.
-  const box = `color=c=black:size=${BOX_SIZE}x${BOX_SIZE}:rate=${FPS}:duration=${d},format=yuv420p,` +
+  const box = `color=c=black:size=${BOX_SIZE}x${BOX_SIZE}:rate=${fps}:duration=${d},format=yuv420p,` +
     `geq=lum='${BOX_BASE}+${BOX_STEP}*mod(N\\,${BOX_CYCLE})':cb=128:cr=128`;
-  const graph = `testsrc2=size=1920x1080:rate=${FPS}:duration=${d},format=yuv420p[bg];${box}[box];` +
+  const graph = `testsrc2=size=${size}:rate=${fps}:duration=${d},format=yuv420p[bg];${box}[box];` +
     '[bg][box]overlay=0:0:format=yuv420:shortest=1';
   return [
     ...quiet,
@@ -33,7 +34,7 @@ function sourceArgs(out: string): string[] {
     '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${d}`,
     // ultrafast would switch B-frames off; superfast keeps them and is still quick.
     '-c:v', 'libx264', '-preset', 'superfast', '-bf', '3',
-    '-g', String(GOP_FRAMES), '-keyint_min', String(GOP_FRAMES), '-sc_threshold', '0',
+    '-g', String(fps * 2), '-keyint_min', String(fps * 2), '-sc_threshold', '0',
     '-b:v', '8M', '-maxrate', '8M', '-bufsize', '16M', '-pix_fmt', 'yuv420p',
     '-c:a', 'aac', '-b:a', '128k',
     '-movflags', '+faststart', out,
@@ -79,7 +80,10 @@ export async function ensureMedia(cacheDir: string, log: (m: string) => void): P
     source: path.join(dir, 'source.mp4'),
     big: path.join(dir, 'big.mp4'),
     pieces: [path.join(dir, 'piece-0-60.mp4'), path.join(dir, 'piece-60-120.mp4')],
+    intro: path.join(dir, 'intro-720p25-10s.mp4'),
   };
+  // Added after media-v1 was first made: built on its own when missing, so the big files are kept.
+  await build(media.intro, (tmp) => mustRun('ffmpeg', sourceArgs(tmp, '1280x720', INTRO_FPS, INTRO_SECONDS), { timeoutMs: 5 * 60_000 }).then(() => {}), log);
   const manifest = path.join(dir, 'manifest.json');
   if (existsSync(manifest)) {
     const known = JSON.parse(await readFile(manifest, 'utf8')) as { files: string[] };

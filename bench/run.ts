@@ -16,12 +16,13 @@ import { downloadRow } from './rows/download.js';
 import { getJobLoadRow } from './rows/get-job-load.js';
 import { listJobsRow } from './rows/list-jobs.js';
 import { runPendingRow } from './rows/run-pending.js';
+import { smartConcatRow } from './rows/smart-concat.js';
 import { uploadRow } from './rows/upload.js';
 import { killAllServiceProcesses, logTail, newIsolation, startService, stopProcess, type Service } from './service.js';
 import { teardown } from './teardown.js';
 
 // Order matters: run1000 stops the worker, so every row that needs FFmpeg comes before it.
-const ROWS: Row[] = [copyTrimRow, accurateTrimRow, concatRow, uploadRow, downloadRow, runPendingRow, getJobLoadRow, listJobsRow];
+const ROWS: Row[] = [copyTrimRow, concatRow, smartConcatRow, accurateTrimRow, uploadRow, downloadRow, runPendingRow, getJobLoadRow, listJobsRow];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(repoRoot, 'bench', 'results', 'latest.json');

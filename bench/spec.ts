@@ -2,6 +2,9 @@
 export const FPS = 30;
 export const SOURCE_SECONDS = 600;
 export const GOP_FRAMES = 60;
+/** The smart-concat row's intro: another size and frame rate than the source. */
+export const INTRO_SECONDS = 10;
+export const INTRO_FPS = 25;
 export const BOX_SIZE = 96;
 /** The box luma cycles through this many values, one step per frame. */
 export const BOX_CYCLE = 40;

@@ -199,7 +199,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     downloadMode: config.storage.backend === 's3' ? config.storage.downloads : 'proxy',
     links: new SignedLinkService(linkSecret, uow.read.videos, downloads),
     jobs: new JobService(uow.read.jobs, lifecycle, storage.scratch),
-    runs: new RunService(lifecycle, queue),
+    runs: new RunService(lifecycle, queue, () => infra.relay.nudge()),
     plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffprobePath: config.ffprobePath, logger, inputs: storage.inputs }),
     webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
     previews: new PreviewService(uow.read.videos, storage.inputs, storage.previewsDir, {

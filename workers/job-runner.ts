@@ -4,7 +4,7 @@ import type { JobErrorCode, JobFailure, JobResult } from '../src/domain/job.js';
 import type { Execution, JobLifecycle } from '../src/core/lifecycle.js';
 import type { StagedInput } from '../src/core/ports.js';
 import { extensionForContainer } from '../src/media/media-info.js';
-import { probeFrames, type ProbeResult } from '../src/media/probe.js';
+import type { OutputProbe } from '../src/media/output-probe.js';
 import { FfmpegError } from '../src/media/runner.js';
 import { toProbedMetadata } from '../src/services/media-metadata.js';
 import type { Storage } from '../src/storage/open-storage.js';
@@ -16,7 +16,8 @@ export interface JobRunnerDeps {
   logger: Logger;
   ffmpegPath: string;
   ffprobePath: string;
-  probe: (file: string) => Promise<ProbeResult>;
+  /** The output's metadata and frames, from as few ffprobe runs as the container allows. */
+  probe: (file: string, signal?: AbortSignal) => Promise<OutputProbe>;
   /** How often a running job renews its lease, which is also when it learns it was cancelled or taken over. */
   heartbeatMs?: number;
   /** A job whose FFmpeg reports no progress for this long is stopped (JOB_STALL_TIMEOUT_MS). */
@@ -176,9 +177,9 @@ export class JobRunner {
         write(percent);
       },
     });
-    const probed = await this.d.probe(files.outputPath);
+    const probed = await this.d.probe(files.outputPath, stop.signal);
     if (!probed.ok) throw new CodedError('output_unreadable', `FFmpeg wrote an output that does not probe: ${probed.reason}`);
-    const frames = await probeFrames(files.outputPath, { ffprobePath: this.d.ffprobePath, signal: stop.signal, logger: this.d.logger });
+    const frames = probed.frames;
     if (!frames) throw new CodedError('output_unreadable', 'ffprobe cannot count the frames of the output FFmpeg wrote.');
     const durationSec = probed.info.durationSec;
     const achieved: JobResult = {
@@ -189,6 +190,7 @@ export class JobRunner {
       // A processor that does not say re-encoded all of it.
       reencodedSec: Math.round(Math.min(result.reencodedSec ?? durationSec, durationSec) * 1000) / 1000,
       fallbackReason: result.fallbackReason ?? null,
+      ...(result.reencodedInputs ? { reencodedInputs: result.reencodedInputs } : {}),
     };
     return { ...result, info: probed.info, achieved };
   }

@@ -3,7 +3,7 @@ import { DelayedError, WaitingError, Worker, type Job as BullJob } from 'bullmq'
 import type { Logger } from 'pino';
 import type { Config } from '../src/config.js';
 import { retentionOf, type Infrastructure } from '../src/deps.js';
-import { probeOutput } from '../src/media/probe.js';
+import { probeOutputOnce } from '../src/media/output-probe.js';
 import type { QueuePayload } from '../src/queue/job-queue.js';
 import { createRedis } from '../src/queue/redis-connection.js';
 import { JobRunner } from './job-runner.js';
@@ -44,7 +44,7 @@ export function startWorker(config: Config, infra: Infrastructure, redisUrl: str
     logger,
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
-    probe: (file) => probeOutput(file, { ffprobePath: config.ffprobePath, logger }),
+    probe: (file, signal) => probeOutputOnce(file, { ffprobePath: config.ffprobePath, signal, logger }),
     heartbeatMs: opts.heartbeatMs,
     stallTimeoutMs: opts.stallTimeoutMs ?? config.jobStallTimeoutMs,
     timeLimitFactor: opts.timeLimitFactor,

@@ -42,8 +42,10 @@ export interface JobResult {
   durationSec: number;
   /** Seconds of video that were re-encoded (0 for a copy). */
   reencodedSec: number;
-  /** Why an accurate trim could not be a smart cut and was re-encoded whole; null otherwise. */
+  /** Why an accurate trim could not be a smart cut, or a concat a copy or smart concat, and was re-encoded whole; null otherwise. */
   fallbackReason: string | null;
+  /** A concat's inputs (indexes into its inputs, in order) that were re-encoded; absent for trims. */
+  reencodedInputs?: number[];
 }
 
 export interface TrimParams {

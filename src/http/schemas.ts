@@ -124,7 +124,14 @@ export const JobResultSchema = z
     frameCount: z.number().int().describe('Video frames in the output.'),
     durationSec: z.number(),
     reencodedSec: z.number().describe('Seconds of video that were re-encoded: the head and tail of a smart cut, all of a re-encode, 0 for a copy.'),
-    fallbackReason: z.string().nullable().describe('Why an accurate trim could not be a smart cut and was re-encoded whole; null otherwise.'),
+    fallbackReason: z
+      .string()
+      .nullable()
+      .describe('Why an accurate trim could not be a smart cut, or a concat neither a copy nor a smart concat, and was re-encoded whole; null otherwise.'),
+    reencodedInputs: z
+      .array(z.number().int().min(0))
+      .optional()
+      .describe('Concats only: the indexes (into `inputVideoIds`) of the inputs that were re-encoded: none for "concat-copy", all for "concat-filter", those that did not match the others for "concat-smart".'),
   })
   .meta({
     id: 'JobResult',
@@ -154,7 +161,7 @@ export const JobSchema = z
       .boolean()
       .nullable()
       .describe('Whether retrying this job may succeed: true for crash-like failures; false for input errors and for `dependency_failed` (retry the dependency). Null without an error.'),
-    method: z.string().nullable().describe('How the output was made: "smart-cut", "reencode" or "stream-copy" for trims, "concat-copy" or "concat-filter" for concats.'),
+    method: z.string().nullable().describe('How the output was made: "smart-cut", "reencode" or "stream-copy" for trims, "concat-copy", "concat-smart" or "concat-filter" for concats.'),
     result: JobResultSchema.nullable().describe('What the output achieved, read from the output itself; set once the job completed.'),
     metadata: z.record(z.string(), z.unknown()).describe('The `metadata` given with the command; `{}` when none was.'),
     callbackUrl: z.string().nullable().describe('The `callbackUrl` given with the command; null when none was.'),
@@ -188,7 +195,7 @@ export const JobPlanSchema = z
     jobId: z.uuid(),
     type: z.enum(JOB_TYPES),
     method: z
-      .enum(['stream-copy', 'smart-cut', 'reencode', 'concat-copy', 'concat-filter'])
+      .enum(['stream-copy', 'smart-cut', 'reencode', 'concat-copy', 'concat-smart', 'concat-filter'])
       .nullable()
       .describe('The method the worker will use; null when an input is still to be made, or the job would fail at once.'),
     reason: z.string().describe('Why that method (or why none), for people.'),

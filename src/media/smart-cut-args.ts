@@ -30,7 +30,7 @@ export interface SmartCutLayout {
 
 export type SmartCutStreamResult = { ok: true; stream: SmartCutStream; layout: SmartCutLayout } | { ok: false; reason: string };
 
-const X264_PROFILES: Readonly<Record<string, string>> = {
+export const X264_PROFILES: Readonly<Record<string, string>> = {
   'Constrained Baseline': 'baseline',
   Baseline: 'baseline',
   Main: 'main',
@@ -40,7 +40,7 @@ const X264_PROFILES: Readonly<Record<string, string>> = {
   'High 4:4:4 Predictive': 'high444',
 };
 
-const X264_PIX_FMTS = new Set([
+export const X264_PIX_FMTS = new Set([
   'yuv420p',
   'yuvj420p',
   'yuv422p',
@@ -246,6 +246,27 @@ export function parseIdrTimes(framecrc: string): number[] {
 }
 
 /**
+ * x264 for a piece that is stream-copied beside another file's video: frames keep their timestamps
+ * in that file's timescale, with its pixel format, profile and level, and SPS/PPS ids of their own.
+ */
+export function matchedPieceEncoderArgs(p: { timescale: number; pixFmt: string; profile: string; level: number | null }): string[] {
+  return [
+    '-fps_mode',
+    'passthrough',
+    '-enc_time_base',
+    `1/${p.timescale}`,
+    ...PIECE_X264_ARGS,
+    '-pix_fmt',
+    p.pixFmt,
+    '-profile:v',
+    p.profile,
+    ...(p.level !== null ? ['-level:v', String(p.level)] : []),
+    '-x264-params',
+    PIECE_X264_PARAMS,
+  ];
+}
+
+/**
  * Re-encodes `frames` frames from the first frame at or after `seekTo` into an mp4 whose
  * stream matches the source (profile, level, pixel format, timescale; size, SAR, colour and
  * rotation come through the decoder untouched). The frames keep the source's spacing
@@ -279,18 +300,7 @@ export function buildSmartCutEncodeArgs(p: {
     'setpts=PTS-STARTPTS',
     '-frames:v',
     String(p.frames),
-    '-fps_mode',
-    'passthrough',
-    '-enc_time_base',
-    `1/${timescale}`,
-    ...PIECE_X264_ARGS,
-    '-pix_fmt',
-    p.stream.pixFmt,
-    '-profile:v',
-    p.stream.profile,
-    ...(p.stream.level !== null ? ['-level:v', String(p.stream.level)] : []),
-    '-x264-params',
-    PIECE_X264_PARAMS,
+    ...matchedPieceEncoderArgs({ timescale: p.stream.timeBase.den, pixFmt: p.stream.pixFmt, profile: p.stream.profile, level: p.stream.level }),
     // Encoder, bsf and muxer all run in the source's timescale, so the shift is in source ticks.
     ...(p.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${p.dtsShiftTicks}`] : []),
     ...(p.trackId !== undefined ? ['-streamid', `0:${p.trackId}`, '-use_stream_ids_as_track_ids', '1'] : []),

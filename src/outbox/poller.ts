@@ -2,6 +2,7 @@
 export class Poller {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private again = false;
 
   constructor(
     private readonly pass: () => Promise<unknown>,
@@ -14,7 +15,22 @@ export class Poller {
     if (this.running) return;
     this.running = this.pass()
       .catch(this.onError)
-      .finally(() => (this.running = undefined));
+      .finally(() => {
+        this.running = undefined;
+        if (this.again && this.timer) {
+          this.again = false;
+          this.tick();
+        }
+      });
+  }
+
+  /**
+   * Runs a pass as soon as possible: now, or right after the one that is running (which may have
+   * looked before the caller's change was committed).
+   */
+  kick(): void {
+    if (this.running) this.again = true;
+    else this.tick();
   }
 
   start(): void {

@@ -77,6 +77,11 @@ export class OutboxRelay {
     this.poller.start();
   }
 
+  /** Hands over now what was just committed, rather than at the next interval (a run waits no poll). */
+  nudge(): void {
+    this.poller.kick();
+  }
+
   stop(): Promise<void> {
     return this.poller.stop();
   }

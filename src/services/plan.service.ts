@@ -6,6 +6,7 @@ import type { Video } from '../domain/video.js';
 import { canConcatByCopy } from '../media/argv.js';
 import type { MediaLogger } from '../media/logger.js';
 import type { MediaInfo } from '../media/media-info.js';
+import { forecastSmartConcat } from '../media/smart-concat.js';
 import { forecastSmartCut } from '../media/smart-cut.js';
 
 /** What a run would do with one job: the method the worker will use and why, and what it will cost. */
@@ -86,14 +87,42 @@ export class PlanService {
     const infos = inputs.map((v) => mediaOf(v)!);
     if (job.type === 'concat') {
       const total = round(infos.reduce((sum, i) => sum + i.durationSec, 0));
-      return canConcatByCopy(infos)
-        ? { method: 'concat-copy', reason: 'the inputs share container, codecs, size, frame rate and time base: joined by stream copy', expectedDurationSec: total, reencodedSec: 0 }
-        : {
-            method: 'concat-filter',
-            reason: 'the inputs differ in container, codec, size, frame rate, time base or audio: every input is re-encoded',
-            expectedDurationSec: total,
-            reencodedSec: total,
-          };
+      if (canConcatByCopy(infos)) {
+        return { method: 'concat-copy', reason: 'the inputs share container, codecs, size, frame rate and time base: joined by stream copy', expectedDurationSec: total, reencodedSec: 0 };
+      }
+      const staged = await Promise.allSettled(inputs.map((v) => this.tools.inputs.stage(v.storageKey!)));
+      let smart: Awaited<ReturnType<typeof forecastSmartConcat>>;
+      try {
+        const gone = staged.findIndex((s) => s.status === 'rejected');
+        if (gone >= 0) {
+          const err = (staged[gone] as PromiseRejectedResult).reason as NodeJS.ErrnoException;
+          if (err.code !== 'ENOENT') throw err;
+          return { method: null, reason: `the file of input video ${inputs[gone]!.id} is gone from storage: the run would fail the job`, expectedDurationSec: total, reencodedSec: null };
+        }
+        smart = await forecastSmartConcat({
+          inputs: staged.map((s, i) => ({ path: (s as PromiseFulfilledResult<StagedInput>).value.path, info: infos[i]! })),
+          ffprobePath: this.tools.ffprobePath,
+          signal,
+          logger: this.tools.logger,
+        });
+      } finally {
+        for (const s of staged) if (s.status === 'fulfilled') s.value.release();
+      }
+      if (smart.ok) {
+        const which = smart.reencodedInputs.length === 0 ? 'no input is' : `input${smart.reencodedInputs.length > 1 ? 's' : ''} ${smart.reencodedInputs.join(', ')} ${smart.reencodedInputs.length > 1 ? 'are' : 'is'}`;
+        return {
+          method: 'concat-smart',
+          reason: `the inputs differ: ${which} re-encoded to match input ${smart.targetInput} (H.264 ${smart.target.width}x${smart.target.height} at ${smart.target.rate.num}/${smart.target.rate.den} fps), the rest is stream-copied`,
+          expectedDurationSec: round(smart.lengthSec),
+          reencodedSec: round(smart.reencodedSec),
+        };
+      }
+      return {
+        method: 'concat-filter',
+        reason: `the inputs differ and cannot be joined by copy (${smart.reason}): every input is re-encoded`,
+        expectedDurationSec: total,
+        reencodedSec: total,
+      };
     }
     const info = infos[0]!;
     const end = Math.min(job.params.end, info.durationSec);

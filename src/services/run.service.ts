@@ -12,6 +12,8 @@ export class RunService {
   constructor(
     private readonly lifecycle: JobLifecycle,
     private readonly queue: JobQueue,
+    /** Told once the run committed, so that its runnable jobs are handed over without waiting for the relay's interval. */
+    private readonly onQueued: () => void = () => {},
   ) {}
 
   /** Only `tenant`'s pending jobs (null: every tenant's). */
@@ -21,6 +23,8 @@ export class RunService {
     } catch (err) {
       throw unavailable(`The job queue (Redis) is unreachable: ${(err as Error).message}`);
     }
-    return this.lifecycle.run(jobIds, tenant);
+    const queued = await this.lifecycle.run(jobIds, tenant);
+    if (queued.length > 0) this.onQueued();
+    return queued;
   }
 }

@@ -176,7 +176,10 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(Job.properties.errorCode)).toContain('disk_full');
     expect(JSON.stringify(Job.properties.retryable)).toContain('boolean');
     expect(JSON.stringify(Job.properties.result)).toContain('#/components/schemas/JobResult');
-    expect(Object.keys(JobResult.properties)).toEqual(['method', 'firstFrameSec', 'frameCount', 'durationSec', 'reencodedSec', 'fallbackReason']);
+    expect(Object.keys(JobResult.properties)).toEqual(['method', 'firstFrameSec', 'frameCount', 'durationSec', 'reencodedSec', 'fallbackReason', 'reencodedInputs']);
+    // Added for smart concat; trims have none, so it is not required.
+    expect(JobResult.required).not.toContain('reencodedInputs');
+    expect(doc.components.schemas.JobPlan.properties.method.anyOf?.[0]?.enum ?? doc.components.schemas.JobPlan.properties.method.enum).toContain('concat-smart');
     expect(DryRunResult).toBeTruthy();
     const runOp = doc.paths['/api/jobs/run'].post;
     expect(runOp.requestBody.content['application/json'].schema.properties.dryRun.type).toBe('boolean');

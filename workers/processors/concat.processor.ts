@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { buildConcatCopyArgs, buildConcatFilterArgs, buildConcatList, canConcatByCopy } from '../../src/media/argv.js';
 import { muxerForContainer } from '../../src/media/media-info.js';
 import { runFfmpeg } from '../../src/media/runner.js';
+import { runSmartConcat } from '../../src/media/smart-concat.js';
 import { mediaOf } from './media-of.js';
 import type { Processor } from './processor.js';
 
@@ -14,9 +16,21 @@ export const concatProcessor: Processor = async (ctx) => {
     await writeFile(ctx.scratchPath, buildConcatList(ctx.inputPaths));
     const container = infos[0]!.container;
     await runFfmpeg({ ...common, args: buildConcatCopyArgs({ listFile: ctx.scratchPath, output: ctx.outputPath, muxer: muxerForContainer(container) }) });
-    return { method: 'concat-copy', container, reencodedSec: 0 };
+    return { method: 'concat-copy', container, reencodedSec: 0, reencodedInputs: [] };
   }
-  const inputs = ctx.inputPaths.map((path, i) => ({ path, info: infos[i]! }));
+  const inputs = ctx.inputPaths.map((file, i) => ({ path: file, info: infos[i]! }));
+  const smart = await runSmartConcat({
+    inputs,
+    output: ctx.outputPath,
+    ffmpegPath: ctx.ffmpegPath,
+    ffprobePath: ctx.ffprobePath,
+    // Pieces are named after the output, so a crashed attempt's leftovers go with the job's temp files.
+    scratchDir: path.dirname(ctx.outputPath),
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+    logger: ctx.logger,
+  });
+  if (smart.ok) return { method: 'concat-smart', container: 'mp4', reencodedSec: smart.reencodedSec, reencodedInputs: smart.reencodedInputs, fallbackReason: null };
   await runFfmpeg({ ...common, args: buildConcatFilterArgs({ inputs, output: ctx.outputPath }) });
-  return { method: 'concat-filter', container: 'mp4' };
+  return { method: 'concat-filter', container: 'mp4', reencodedInputs: inputs.map((_, i) => i), fallbackReason: smart.reason };
 };

@@ -27,8 +27,10 @@ export interface ProcessorResult {
   container: string;
   /** Seconds of video re-encoded to make it; absent: all of it for a re-encode, none for a copy. */
   reencodedSec?: number;
-  /** Why an accurate trim could not be a smart cut and was re-encoded whole. */
+  /** Why an accurate trim could not be a smart cut (a concat a copy or smart concat) and was re-encoded whole. */
   fallbackReason?: string | null;
+  /** A concat's inputs that were re-encoded, by index. */
+  reencodedInputs?: number[];
 }
 
 export type Processor = (ctx: ProcessorContext) => Promise<ProcessorResult>;

@@ -7,6 +7,7 @@ import { run, trim, upload, waitForJob } from '../helpers/api-flow.js';
 import { TEST_DATABASE_URL, startHarness, type Harness } from '../helpers/harness.js';
 import { countFrames, makeClip } from '../helpers/media.js';
 import { envSharing, startService, startWorkerProcess, type ServiceProcess } from '../helpers/processes.js';
+import { until } from '../helpers/poll.js';
 
 let h: Harness;
 let media: string;
@@ -86,9 +87,14 @@ describe('the whole service restarted', () => {
     // MPEG-4 Part 2 cannot be smart-cut: the trim re-encodes, so the job runs for seconds.
     const src = await makeClip(media, { name: 'restart', durationSec: 10, width: 960, height: 540, fps: 30, audio: true, codec: 'mpeg4' });
     const v = await upload(h, src);
-    const jobs = [await trim(h, v.id, { start: 0, end: 9 }), await trim(h, v.id, { start: 1, end: 3 }), await trim(h, v.id, { start: 2, end: 4 })];
+    // Each long enough that, with one worker slot, the other two are still queued while one runs,
+    // whichever the queue hands over first.
+    const jobs = [await trim(h, v.id, { start: 0, end: 9 }), await trim(h, v.id, { start: 0.5, end: 8 }), await trim(h, v.id, { start: 1, end: 8 })];
     await run(h);
-    await waitForJob(h, jobs[0]!.id, ['in_progress'], 30_000);
+    await until('a job running', 30_000, async () => {
+      const states = await Promise.all(jobs.map(async (j) => (await h.api.get(`/api/jobs/${j.id}`)).body.status));
+      return states.includes('in_progress') ? states : undefined;
+    });
     await first.stop('SIGKILL');
     const states = await Promise.all(jobs.map(async (j) => (await h.api.get(`/api/jobs/${j.id}`)).body.status));
     expect(states).toContain('in_progress');

@@ -1,8 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import type { Fence, JobListFilter, JobStore, NewEvent, NewJob, NewVideo, OutboxStore, Stores, UnitOfWork, VideoListFilter, VideoStore } from '../../src/core/ports.js';
 import { isFinished, type Job, type JobFailure, type JobResult, type JobStatus } from '../../src/domain/job.js';
 import type { ProbedMetadata, Video, VideoStatus } from '../../src/domain/video.js';
 
 /** A clock the tests move by hand, so leases lapse without waiting. */
+/** A ready, probed upload of `durationSec` at `fps` (an H.264 mp4 as far as the core can tell). */
+export function insertReadyUpload(videos: Pick<VideoStore, 'insert'>, o: { durationSec?: number; fps?: number; tenantId?: string } = {}): Promise<Video> {
+  const { durationSec = 10, fps = 25 } = o;
+  return videos.insert({
+    id: randomUUID(),
+    kind: 'upload',
+    status: 'ready',
+    originalName: 'clip.mp4',
+    storageKey: `${randomUUID()}.mp4`,
+    sourceJobId: null,
+    ...(o.tenantId ? { tenantId: o.tenantId } : {}),
+    metadata: { sizeBytes: 1000, durationSec, width: 64, height: 48, fps, videoCodec: 'h264', audioCodec: null, container: 'mp4', media: {} },
+  });
+}
+
 export class ManualClock {
   constructor(public nowMs = Date.parse('2026-01-01T00:00:00Z')) {}
   now(): Date {

@@ -4,7 +4,7 @@ import { JobLifecycle, type Execution } from '../../../src/core/lifecycle.js';
 import { DomainError } from '../../../src/domain/errors.js';
 import type { JobErrorCode } from '../../../src/domain/job.js';
 import type { Video } from '../../../src/domain/video.js';
-import { MemoryUnitOfWork } from '../../helpers/memory-stores.js';
+import { insertReadyUpload, MemoryUnitOfWork } from '../../helpers/memory-stores.js';
 
 const LEASE_MS = 5_000;
 let uow: MemoryUnitOfWork;
@@ -15,17 +15,7 @@ beforeEach(() => {
   core = new JobLifecycle(uow, { maxAttempts: 3, leaseMs: LEASE_MS, runBatchSize: 2 });
 });
 
-async function readyUpload(durationSec = 10, fps = 25): Promise<Video> {
-  return uow.read.videos.insert({
-    id: randomUUID(),
-    kind: 'upload',
-    status: 'ready',
-    originalName: 'clip.mp4',
-    storageKey: `${randomUUID()}.mp4`,
-    sourceJobId: null,
-    metadata: { sizeBytes: 1000, durationSec, width: 64, height: 48, fps, videoCodec: 'h264', audioCodec: null, container: 'mp4', media: {} },
-  });
-}
+const readyUpload = (durationSec = 10, fps = 25): Promise<Video> => insertReadyUpload(uow.read.videos, { durationSec, fps });
 
 const trim = (videoId: string, start = 1, end = 2) => core.record('trim', [videoId], { start, end, mode: 'accurate' });
 const job = async (id: string) => (await uow.read.jobs.findById(id))!;

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JobLifecycle, type Execution } from '../../../src/core/lifecycle.js';
-import { MemoryUnitOfWork } from '../../helpers/memory-stores.js';
+import { insertReadyUpload, MemoryUnitOfWork } from '../../helpers/memory-stores.js';
 
 // The scheduler's per-tenant cap, over in-memory stores: one job in progress per tenant while another waits.
 let uow: MemoryUnitOfWork;
@@ -13,16 +12,7 @@ beforeEach(() => {
 });
 
 async function queuedTrimOf(tenant: string): Promise<string> {
-  const video = await uow.read.videos.insert({
-    id: randomUUID(),
-    kind: 'upload',
-    status: 'ready',
-    originalName: 'clip.mp4',
-    storageKey: `${randomUUID()}.mp4`,
-    sourceJobId: null,
-    tenantId: tenant,
-    metadata: { sizeBytes: 1000, durationSec: 10, width: 64, height: 48, fps: 25, videoCodec: 'h264', audioCodec: null, container: 'mp4', media: {} },
-  });
+  const video = await insertReadyUpload(uow.read.videos, { tenantId: tenant });
   const job = await core.record('trim', [video.id], { start: 1, end: 2, mode: 'accurate' }, {}, { owner: tenant, sees: tenant });
   await core.run([job.id], tenant);
   return job.id;

@@ -1,4 +1,3 @@
-import { DEFAULT_TENANT } from '../domain/tenant.js';
 import { ownerTenantOf, tenantFilterOf } from './principal.js';
 import { randomUUID } from 'node:crypto';
 import { Server as TusServer, type Upload } from '@tus/server';
@@ -127,7 +126,7 @@ export function tusServer(resumable: ResumableUploadService, maxUploadBytes: num
     generateUrl: (_req, { id }) => `/api/uploads/${id}`,
     getFileIdFromRequest: (req) => /\/uploads\/([0-9a-fA-F-]{36})\/?$/.exec(new URL(req.url).pathname)?.[1]?.toLowerCase(),
     onUploadCreate: async (req, upload) => {
-      await resumable.created(upload, req.headers.get(OWNER_HEADER) ?? DEFAULT_TENANT);
+      await resumable.created(upload, ownerTenantOf(expressRequestOf(req)));
       return {};
     },
     onUploadFinish: async (_req, upload: Upload) => {
@@ -149,19 +148,6 @@ export function uploadsRouter(d: UploadRouteDeps): Router {
   let server: TusServer | undefined;
   const tus = () => (server ??= tusServer(d.resumable, d.maxUploadBytes));
   const handle: RequestHandler = (req, res) => relay(tus(), req, res);
-  // The tus server sees a copy of the request; the creating tenant travels in a header set here,
-  // over whatever the client sent under that name.
-  const owned: RequestHandler = (req, _res, next) => {
-    const tenant = ownerTenantOf(req);
-    req.headers[OWNER_HEADER] = tenant;
-    // The web Request reads rawHeaders once it lists them: replace any pair the client sent there too.
-    const raw: string[] = [];
-    for (let i = 0; i < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i]!.toLowerCase() !== OWNER_HEADER) raw.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-    }
-    req.rawHeaders = [...raw, OWNER_HEADER, tenant];
-    next();
-  };
   // Another tenant's upload is unknown to the caller, on every tus route that names one.
   const visible: RequestHandler = async (req, _res, next) => {
     const id = IdParam.safeParse(req.params.id);
@@ -170,7 +156,7 @@ export function uploadsRouter(d: UploadRouteDeps): Router {
   };
   return routerFrom(uploadRoutes, {
     discover: handle,
-    create: [d.freeSpace.create, owned, handle],
+    create: [d.freeSpace.create, handle],
     state: async (req, res) => {
       const id = IdParam.safeParse(req.params.id);
       if (!id.success) throw notFound(`Upload ${JSON.stringify(req.params.id)} does not exist.`, 'upload_not_found');
@@ -186,7 +172,12 @@ export function uploadsRouter(d: UploadRouteDeps): Router {
 }
 
 /** Runs one request through the tus server and sends its answer; an error answer becomes a problem document. */
-const OWNER_HEADER = 'x-video-jobs-owner-tenant';
+/** The Express request a web Request was made from by `relay` (srvx keeps it), for who it acts for. */
+function expressRequestOf(web: globalThis.Request): Request {
+  const req = (web as { runtime?: { node?: { req?: Request } } }).runtime?.node?.req;
+  if (!req) throw new Error('the tus request did not come through relay()');
+  return req;
+}
 
 async function relay(tus: TusServer, req: Request, res: Response): Promise<void> {
   const answer = await tus.handleWeb(new NodeRequest({ req, res }) as unknown as globalThis.Request);

@@ -110,7 +110,7 @@ export class WebhookRepository {
       LEFT JOIN jobs j ON j.id = e.subject_id
       LEFT JOIN videos v ON v.id = e.subject_id
       LEFT JOIN jobs producer ON producer.id = v.source_job_id
-      WHERE e.type <> 'job.progress' AND COALESCE(j.callback_url, producer.callback_url) IS NOT NULL
+      WHERE e.type = ANY(${DEFAULT_WEBHOOK_EVENTS as string[]}::text[]) AND COALESCE(j.callback_url, producer.callback_url) IS NOT NULL
       ORDER BY e.ord
       ON CONFLICT (event_id) WHERE webhook_id IS NULL DO NOTHING
       RETURNING *`;

@@ -105,7 +105,7 @@ export class KeyService {
 
   /** A studio session token for the key behind `principal`: nothing stored, dead with its key. */
   async issueSession(principal: Principal, now = Date.now()): Promise<{ token: string; expiresAt: number } | undefined> {
-    const secret = await this.sessionSecret(principal.keyId);
+    const secret = (await this.sessionHolder(principal.keyId))?.secret;
     if (!secret) return undefined;
     const expiresAt = now + SESSION_TTL_MS;
     return { token: `${principal.keyId}.${expiresAt}.${sessionSignature(secret, principal.keyId, expiresAt)}`, expiresAt };
@@ -117,23 +117,24 @@ export class KeyService {
     const [, keyId, expiry, signature] = m as unknown as [string, string, string, string];
     const expiresAt = Number(expiry);
     if (expiresAt <= now || expiresAt > now + SESSION_TTL_MS) return undefined;
-    const secret = await this.sessionSecret(keyId);
-    if (!secret || !sameText(signature, sessionSignature(secret, keyId, expiresAt))) return undefined;
-    if (keyId === API_KEY_ID) return this.bootstrap();
-    const key = await this.repo.findById(keyId);
-    return key && keyUsable(key) ? principalOf(key) : undefined;
+    const holder = await this.sessionHolder(keyId);
+    if (!holder || !sameText(signature, sessionSignature(holder.secret, keyId, expiresAt))) return undefined;
+    return holder.principal;
   }
 
   private bootstrap(): Principal {
     return { tenantId: DEFAULT_TENANT, keyId: API_KEY_ID, scopes: SCOPES, isAdmin: true };
   }
 
-  /** The bootstrap key itself, or a stored key's hash: what only the server holds for that key. */
-  private async sessionSecret(keyId: string): Promise<string | undefined> {
-    if (keyId === API_KEY_ID) return this.bootstrapKey;
+  /**
+   * A usable key's session secret (the bootstrap key itself, or a stored key's hash: what only the
+   * server holds for that key) and who it acts for; one lookup.
+   */
+  private async sessionHolder(keyId: string): Promise<{ secret: string; principal: Principal } | undefined> {
+    if (keyId === API_KEY_ID) return this.bootstrapKey ? { secret: this.bootstrapKey, principal: this.bootstrap() } : undefined;
     if (!/^[0-9a-f-]{36}$/.test(keyId)) return undefined;
     const key = await this.repo.findById(keyId);
-    return key && keyUsable(key) ? key.keyHash : undefined;
+    return key && keyUsable(key) ? { secret: key.keyHash, principal: principalOf(key) } : undefined;
   }
 }
 

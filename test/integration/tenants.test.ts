@@ -97,7 +97,7 @@ describe('two tenants', () => {
       await b.delete(upload).set('Tus-Resumable', '1.0.0'),
     ]) expect(res.status).toBe(404);
     expect((await as(keys.a).get(upload)).body).toMatchObject({ status: 'receiving', offset: 0 });
-    // The header that carries the creating tenant to the tus server cannot be forged.
+    // No header the client sends changes whose upload it is: the key's tenant owns it.
     const forged = await b.post('/api/uploads').set('Tus-Resumable', '1.0.0').set('Upload-Length', '10').set('X-Video-Jobs-Owner-Tenant', 'tenant-a');
     const forgedUpload = forged.headers.location as string;
     expect((await as(keys.a).get(forgedUpload)).status).toBe(404);

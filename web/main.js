@@ -13,18 +13,20 @@ import { videoLabel } from './lib/labels.js';
 /**
  * @typedef {import('./lib/types.js').Video} Video
  * @typedef {import('./lib/types.js').Job} Job
- * @typedef {{ videos: Map<string, Video>, jobs: Map<string, Job>, fromEvents: Set<string> }} State
+ * @typedef {{ videos: Map<string, Video>, jobs: Map<string, Job>, fromEvents: Set<string>, deleted: Set<string> }} State
  * @typedef {{ type: 'video' | 'job', item: Video | Job, live: boolean } | { type: 'video-gone', id: string } | { type: 'reset' }} Action
  */
 
 /** @param {State} s @param {Action} a @returns {State} */
 function reducer(s, a) {
-  if (a.type === 'reset') return { videos: new Map(), jobs: new Map(), fromEvents: new Set() };
+  if (a.type === 'reset') return { videos: new Map(), jobs: new Map(), fromEvents: new Set(), deleted: new Set() };
   if (a.type === 'video-gone') {
     const videos = new Map(s.videos);
     videos.delete(a.id);
-    return { ...s, videos };
+    return { ...s, videos, deleted: new Set(s.deleted).add(a.id) };
   }
+  // The stream announces a deletion with the video as it was: a video deleted here stays gone.
+  if (a.type === 'video' && s.deleted.has(a.item.id)) return s;
   // A listing may be older than an event that came in while it was read: events win.
   if (!a.live && s.fromEvents.has(a.item.id)) return s;
   const fromEvents = a.live ? new Set(s.fromEvents).add(a.item.id) : s.fromEvents;

@@ -12,6 +12,12 @@ export interface CopyReading {
   readFor: number | null;
   /** Packets shown before this pts (ticks of the stream's time base, on the source's clock) are dropped. */
   firstPts: number;
+  /**
+   * False when the seek is known to land on the first packet to keep and none shown before it
+   * follows: then nothing needs dropping, and the video's bytes need not pass through a filter
+   * (the noise filter reads every byte it passes).
+   */
+  dropBefore?: boolean;
 }
 
 function readingArgs(input: string, r: CopyReading): string[] {
@@ -29,10 +35,11 @@ function readingArgs(input: string, r: CopyReading): string[] {
 }
 
 /** Drops what is shown before `firstPts` (inside a -bsf list a comma separates filters, hence the escaped one), then moves it to `at` ticks. */
-function placeFilters(firstPts: number, at: number): string {
+function placeFilters(r: CopyReading, at: number): string {
   if (!Number.isSafeInteger(at)) throw new MediaInputError(`bad start ${at}`);
   const shift = at >= 0 ? `+${at}` : `-${-at}`;
-  return `noise=drop=lt(pts\\,${firstPts}),setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`;
+  const place = `setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`;
+  return r.dropBefore === false ? place : `noise=drop=lt(pts\\,${r.firstPts}),${place}`;
 }
 
 /**
@@ -69,8 +76,8 @@ export function buildCleanCopyTrimArgs(p: {
     '-c',
     'copy',
     ...(planned
-      ? ['-bsf:v', placeFilters(p.video.firstPts, 0), '-bsf:a', placeFilters(p.audio!.firstPts, -p.audio!.leadTicks)]
-      : ['-bsf:v', `noise=drop=lt(pts\\,${p.video.firstPts})`, '-avoid_negative_ts', 'make_zero']),
+      ? ['-bsf:v', placeFilters(p.video, 0), '-bsf:a', placeFilters(p.audio!, -p.audio!.leadTicks)]
+      : [...(p.video.dropBefore === false ? [] : ['-bsf:v', `noise=drop=lt(pts\\,${p.video.firstPts})`]), '-avoid_negative_ts', 'make_zero']),
     '-f',
     p.muxer,
     pathArg(p.output),

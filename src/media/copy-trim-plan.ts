@@ -21,6 +21,11 @@ export interface CopyTrimPlanInput {
    */
   seekMarginSec?: number;
   /**
+   * The demuxer seeks to the keyframe at or before a presentation time (mov, mp4): the seek can then
+   * aim just past the keyframe and lands on it, so nothing read before it needs dropping.
+   */
+  exactSeek?: boolean;
+  /**
    * Absolute pts (ticks) of the keyframe to start on instead of the last one at or before the start:
    * an IDR picture further back, when that keyframe opens an open GOP (see runCopyTrim).
    */
@@ -37,6 +42,8 @@ export type CopyTrimPlan =
       readFor: number | null;
       /** Whether the keyframe has leading pictures (decoded after it, shown before it) to drop. */
       dropLeading: boolean;
+      /** Whether packets shown before the keyframe can reach the copy and must be dropped (else the seek lands on it). */
+      dropBefore: boolean;
       /** The keyframe's pts in video ticks (absolute): packets shown before it are dropped. */
       keyframePts: number;
       /** Absolute time (seconds) of the first output frame: the keyframe. */
@@ -51,6 +58,7 @@ export type CopyTrimPlan =
 /** Frames may be shown this much later than the packets around them are read (seconds). */
 const REORDER_MARGIN_SEC = 1;
 const EPS_SEC = 5e-7;
+const EXACT_SEEK_PAST_SEC = 0.001;
 
 function refuse(reason: string): CopyTrimPlan {
   return { ok: false, reason };
@@ -141,7 +149,11 @@ export function planCopyTrim(input: CopyTrimPlanInput): CopyTrimPlan {
   }
 
   const halfFrame = input.frameSec / 2;
-  const seekTo = Math.max(0, seconds(keyframe.pts) - halfFrame - (input.seekMarginSec ?? 0) - input.origin);
+  const exact = input.exactSeek === true && (input.seekMarginSec ?? 0) <= 0;
+  // Past the keyframe by far less than a frame, and by more than the µs rounding of -ss.
+  const seekTo = exact
+    ? Math.max(0, seconds(keyframe.pts) + Math.min(EXACT_SEEK_PAST_SEC, halfFrame / 2) - input.origin)
+    : Math.max(0, seconds(keyframe.pts) - halfFrame - (input.seekMarginSec ?? 0) - input.origin);
   if (readFor !== null) {
     readFor -= input.origin + seekTo;
     if (readFor <= 0) return refuse('the copy would be empty');
@@ -151,6 +163,7 @@ export function planCopyTrim(input: CopyTrimPlanInput): CopyTrimPlan {
     seekTo,
     readFor,
     dropLeading,
+    dropBefore: dropLeading || !exact,
     keyframePts,
     firstFrame: seconds(keyframe.pts),
     endTime: seconds(endPts),

@@ -107,6 +107,7 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
     startWindow: video[0]!,
     endWindow: video[video.length - 1]!,
     seekMarginSec: p.info.container === 'mpegts' ? 1 : 0,
+    exactSeek: isMovFamilyMuxer(muxerForContainer(p.info.container)),
   };
   let plan = planCopyTrim(planInput);
   if (!plan.ok) return plan.reason;
@@ -170,7 +171,7 @@ export async function runCopyTrim(p: CopyTrimParams): Promise<CopyTrimOutcome> {
     input: p.input,
     output: p.output,
     muxer,
-    video: { seekTo: plan.seekTo, readFor: plan.readFor, firstPts: plan.keyframePts },
+    video: { seekTo: plan.seekTo, readFor: plan.readFor, firstPts: plan.keyframePts, dropBefore: plan.dropBefore },
     hasAudio: p.info.audio !== null,
     audio: copied && { seekTo: copied.seekTo, readFor: copied.readFor, firstPts: copied.firstPts!, leadTicks: copied.leadTicks },
   });

@@ -73,7 +73,27 @@ describe('planCopyTrim', () => {
 
   it('when the keyframe has leading pictures (open GOP), then they are marked to be dropped', () => {
     const plan = planCopyTrim(input({}, stream(180, true)));
-    expect(plan.ok && plan.dropLeading).toBe(true);
+    expect(plan.ok && [plan.dropLeading, plan.dropBefore]).toEqual([true, true]);
+  });
+
+  it('when the demuxer seeks exactly (mov, mp4), then the seek aims 1 ms past the keyframe and nothing is dropped', () => {
+    const plan = planCopyTrim(input({ exactSeek: true }));
+    if (!plan.ok) throw new Error(plan.reason);
+    expect(plan.seekTo).toBeCloseTo(1.001, 9);
+    expect(plan.dropBefore).toBe(false);
+    // The end is where it was: the reading is counted from the later seek.
+    const plain = planCopyTrim(input());
+    expect(plain.ok && plan.seekTo + plan.readFor!).toBeCloseTo(plain.ok ? plain.seekTo + plain.readFor! : NaN, 9);
+  });
+
+  it('when the demuxer seeks exactly but the keyframe opens an open GOP, then its leading pictures are still dropped', () => {
+    const plan = planCopyTrim(input({ exactSeek: true }, stream(180, true)));
+    expect(plan.ok && [plan.dropLeading, plan.dropBefore]).toEqual([true, true]);
+  });
+
+  it('when the seek is not exact (MPEG-TS margin), then the packets before the keyframe are dropped', () => {
+    const plan = planCopyTrim(input({ exactSeek: true, seekMarginSec: 1 }));
+    expect(plan.ok && [plan.dropBefore, plan.seekTo]).toEqual([true, 0]);
   });
 
   it('when an IDR picture further back is given, then the copy starts there and drops nothing', () => {
@@ -130,6 +150,16 @@ describe('buildCleanCopyTrimArgs', () => {
     });
     expect(args.slice(COMMON_ARGS.length, COMMON_ARGS.length + 6)).toEqual(['-copyts', '-i', '/in.mkv', '-t', '0.990000', '-i']);
     expect(args).toContain('noise=drop=lt(pts\\,0),setts=pts=PTS-STARTPTS+5:dts=DTS-STARTPTS+5');
+  });
+
+  it('when the seek lands on the keyframe, then the video passes through no noise filter', () => {
+    const args = buildCleanCopyTrimArgs({
+      input: '/in.mp4', output: '/out.tmp', muxer: 'mp4', hasAudio: true,
+      video: { seekTo: 1.001, readFor: 2.1, firstPts: 15360, dropBefore: false },
+      audio: { seekTo: 0.99, readFor: 2.2, firstPts: 47104, leadTicks: 896 },
+    });
+    expect(args[args.indexOf('-bsf:v') + 1]).toBe('setts=pts=PTS-STARTPTS+0:dts=DTS-STARTPTS+0');
+    expect(args[args.indexOf('-bsf:a') + 1]).toBe('noise=drop=lt(pts\\,47104),setts=pts=PTS-STARTPTS-896:dts=DTS-STARTPTS-896');
   });
 
   it('when no audio plan could be made, then the audio comes with the video and both are moved together', () => {

@@ -7,6 +7,7 @@ import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList,
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
 import type { SmartCutParams } from './smart-cut.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
+import { movListing } from './mov-listing.js';
 
 /** Like a smart cut's: `start` and `end` count from the first video frame. */
 export type CopyTrimParams = Pick<SmartCutParams, 'input' | 'output' | 'start' | 'end' | 'info' | 'ffmpegPath' | 'ffprobePath' | 'signal' | 'onProgress' | 'logger'>;
@@ -25,6 +26,23 @@ const OVERRUN_SEC = 1.5;
 const IDR_SEARCH_SEC = 30;
 
 type Json = Record<string, unknown>;
+
+/** The packets around the cut points, read from the sample tables instead of listed by ffprobe (no process to start). */
+async function listFromMovIndex(p: CopyTrimParams): Promise<Listed | null> {
+  const listing = await movListing(p.input, windowsOf(p.start, p.end)).catch(() => null);
+  if (!listing) return null;
+  const { video, audio } = listing;
+  return {
+    layout: {
+      origin: listing.origin,
+      video: { index: video.index, timeBase: { num: 1, den: video.timescale } },
+      audio: audio && p.info.audio ? { index: audio.index, timeBase: { num: 1, den: audio.timescale }, codec: p.info.audio.codec } : null,
+      audioStreams: listing.audioTracks,
+    },
+    // planCopyTrim trusts a listing up to a second before where it ends.
+    listed: listing.windows.map((w) => ({ packets: w.packets, toSec: w.trustedUntilSec + 1 })),
+  };
+}
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -83,14 +101,24 @@ async function list(p: CopyTrimParams, origin: number): Promise<{ json: unknown;
 
 type Planned = { plan: Extract<CopyTrimPlan, { ok: true }>; audio: ReturnType<typeof planAudioCopy> | null };
 
-async function prepare(p: CopyTrimParams): Promise<Planned | string> {
-  // Listed assuming the file starts at 0 (it nearly always does), and again when it does not.
+type Listed = { layout: Layout; listed: { packets: StreamPacket[]; toSec: number }[] };
+
+/** The packets around the cut points, listed by ffprobe; assuming the file starts at 0 (it nearly always does), and again when it does not. */
+async function listWithProbe(p: CopyTrimParams): Promise<Listed | string> {
   let listed = await list(p, 0);
   const layout = layoutOf(listed[0]!.json);
   if (!layout) return 'the streams cannot be read';
   if (layout.origin !== 0) listed = await list(p, layout.origin);
   if (listed.some((l) => l.packets === null)) return 'the packets around the cut points cannot be listed';
-  const listings = listed.map((l) => l.packets!);
+  return { layout, listed: listed.map((l) => ({ packets: l.packets!, toSec: l.toSec })) };
+}
+
+async function prepare(p: CopyTrimParams): Promise<Planned | string> {
+  const fromIndex = isMovFamilyMuxer(muxerForContainer(p.info.container)) ? await listFromMovIndex(p) : null;
+  const got = fromIndex ?? (await listWithProbe(p));
+  if (typeof got === 'string') return got;
+  const { layout, listed } = got;
+  const listings = listed.map((l) => l.packets);
   const ticksPerSec = layout.video.timeBase.den / layout.video.timeBase.num;
   const windows = listed.map((l, i) => ({ packets: videoPackets(listings[i]!, layout.video.index), endTicks: Math.round(l.toSec * ticksPerSec) }));
   if (windows.some((w) => w.packets === null)) return 'video packets without timestamps';

@@ -24,7 +24,7 @@ async function ffmpeg(args: string[]): Promise<void> {
 
 async function probePackets(file: string) {
   const res = await runTool('ffprobe', ['-v', 'error', '-show_entries', 'packet=stream_index,pts,dts,duration,flags:format=start_time', '-of', 'json', file]);
-  const json = JSON.parse(res.stdout);
+  const json = JSON.parse(res.stdout.toString());
   return { packets: parsePacketList(json)!, startTime: Number(json.format.start_time) };
 }
 

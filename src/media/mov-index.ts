@@ -13,6 +13,8 @@ export interface MovTrack {
   timescale: number;
   /** Ticks: where the track starts (ffmpeg's stream start_time): its edit's start, or its first shown packet. */
   startPts: number | null;
+  /** The media header's duration (ticks): what every sample lasts, together. */
+  mediaDuration: number;
   /** Per packet, in decode order (ticks). */
   pts: Float64Array;
   dts: Float64Array;
@@ -34,6 +36,8 @@ export interface MovIndex {
   tracks: MovTrack[];
   /** Ticks per second of the movie header (edit list durations count in it). */
   movieTimescale: number;
+  /** The movie header's duration (movie ticks): ffprobe's format duration. */
+  movieDuration: number;
 }
 
 /**
@@ -78,7 +82,9 @@ export function parseMoov(moov: Buffer): MovIndex | null {
   if (!top || findBox(top, 'mvex')) return null;
   const mvhd = findBox(top, 'mvhd');
   if (!mvhd || mvhd.end - mvhd.start < 20) return null;
-  const movieTimescale = r.u32(mvhd.start + (r.u8(mvhd.start) === 1 ? 20 : 12));
+  const mvhdV1 = r.u8(mvhd.start) === 1;
+  const movieTimescale = r.u32(mvhd.start + (mvhdV1 ? 20 : 12));
+  const movieDuration = mvhdV1 ? r.u64(mvhd.start + 24) : r.u32(mvhd.start + 16);
   if (!(movieTimescale > 0)) return null;
   const tracks: MovTrack[] = [];
   for (const trak of top.filter((b) => b.type === 'trak')) {
@@ -86,7 +92,7 @@ export function parseMoov(moov: Buffer): MovIndex | null {
     if (!track) return null;
     tracks.push(track);
   }
-  return { tracks, movieTimescale };
+  return { tracks, movieTimescale, movieDuration };
 }
 
 interface Edit {
@@ -157,7 +163,7 @@ function parseTrak(data: Buffer, r: Reader, trak: Box, index: number, movieTimes
   }
   // As the demuxer gives it: the last sample ends with the track when that is sooner.
   if (n > 0 && shift.end - dts[n - 1]! > 0) duration[n - 1] = Math.min(duration[n - 1]!, shift.end - dts[n - 1]!);
-  return { index, trackId, handler, timescale, startPts, pts, dts, duration, key: samples.key, discard };
+  return { index, trackId, handler, timescale, startPts, mediaDuration, pts, dts, duration, key: samples.key, discard };
 }
 
 interface SampleTimes {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { movStartTime, readMovIndex, trackPackets } from '../../src/media/mov-index.js';
+import { describeCopiedOutput } from '../../src/media/copied-output.js';
 import { movListing } from '../../src/media/mov-listing.js';
+import { probeOutputOnce } from '../../src/media/output-probe.js';
 import { parsePacketList } from '../../src/media/smart-cut-args.js';
 import { makeFrameCodedClip } from '../helpers/frame-code.js';
 import { mustProbe, runTool } from '../helpers/media.js';
@@ -106,5 +108,29 @@ describe('movListing', { timeout: 30_000 }, () => {
 
   it('when a window reaches within a second of the end of the video, then it refuses (the last packets are left to ffprobe)', async () => {
     expect(await movListing(sources['B-frames']!, [{ from: 4, to: 5.5 }])).toBeNull();
+  });
+});
+
+describe('describeCopiedOutput', { timeout: 60_000 }, () => {
+  const cases: [string, number, number][] = [
+    ['B-frames', 1.02, 4.1],
+    ['B-frames', 0, 1.5],
+    ['no B-frames', 2.5, 6],
+    ['video 0.5 s after its audio (empty edit)', 0.98, 2.5],
+    ['mov', 3.3, 3.4],
+    ['44.1 kHz audio, 25 fps', 1.1, 3.9],
+  ];
+  it.each(cases)('when %s is copy-trimmed (%d → %d), then it describes the output as ffprobe does', async (name, start, end) => {
+    const input = sources[name]!;
+    const info = await mustProbe(input);
+    const output = join(dir, `described-${name.replace(/\W+/g, '-')}-${start}.${info.container === 'mov' ? 'mov' : 'mp4'}`);
+    await runCopyTrim({ input, output, start, end, info, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {} });
+    const probed = await probeOutputOnce(output, { ffprobePath: 'ffprobe' });
+    expect(await describeCopiedOutput(output, info)).toEqual(probed);
+  });
+
+  it('when the output is not mp4 or mov, then it leaves it to ffprobe', async () => {
+    const info = await mustProbe(sources['B-frames']!);
+    expect(await describeCopiedOutput(sources['B-frames']!, { ...info, container: 'matroska' })).toBeNull();
   });
 });

@@ -15,6 +15,8 @@ export const COMMON_ARGS: readonly string[] = Object.freeze([
 ]);
 
 const OUTPUT_SAMPLE_RATE = 48000;
+/** How far (s) after an output frame's time a source frame may sit and still be shown on it (filter concat). */
+const COVER_TOLERANCE_SEC = 0.001;
 const MAX_FPS = 1000;
 
 const X264_ARGS = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p'];
@@ -81,6 +83,42 @@ export function frameRateFraction(fps: number): Fraction {
 
 function fractionText(f: Fraction): string {
   return f.den === 1 ? String(f.num) : `${f.num}/${f.den}`;
+}
+
+/** The rates a VFR stream without a plausible nominal rate is stated at: the nearest to its average. */
+const STANDARD_RATES: readonly Fraction[] = [
+  { num: 24000, den: 1001 },
+  { num: 24, den: 1 },
+  { num: 25, den: 1 },
+  { num: 30000, den: 1001 },
+  { num: 30, den: 1 },
+  { num: 50, den: 1 },
+  { num: 60000, den: 1001 },
+  { num: 60, den: 1 },
+  { num: 120, den: 1 },
+];
+
+/**
+ * The constant rate a stream is stated at: a constant-rate stream's own rate; for a VFR one, its
+ * nominal rate (MediaInfo's nominalFrameRate, e.g. 30/1 for a capture that dropped frames), else the
+ * standard rate nearest its average (29.94 → 30000/1001), never its irregular average itself.
+ */
+export function statedFrameRate(video: MediaInfo['video']): Fraction {
+  const own = parseFraction(video.frameRate) ?? frameRateFraction(video.fps);
+  if (!video.variableFrameRate) return own;
+  const nominal = parseFraction(video.nominalFrameRate);
+  if (nominal && nominal.num / nominal.den <= MAX_FPS) return nominal;
+  const average = own.num / own.den;
+  return STANDARD_RATES.reduce((best, r) => (Math.abs(r.num / r.den - average) < Math.abs(best.num / best.den - average) ? r : best));
+}
+
+/** How a filter concat times its output: the stated rate of the first input, to which the VFR inputs (by index) are re-timed. */
+export function concatFilterTiming(infos: readonly MediaInfo[]): { rate: Fraction; rateText: string; vfrInputs: number[] } {
+  const first = infos[0];
+  if (!first) throw new MediaInputError('concat needs at least one input');
+  const rate = statedFrameRate(first.video);
+  const vfrInputs = infos.flatMap((info, i) => (info.video.variableFrameRate ? [i] : []));
+  return { rate, rateText: `${rate.num}/${rate.den}`, vfrInputs };
 }
 
 /**
@@ -377,15 +415,16 @@ export function videoDurationOf(info: MediaInfo): number {
 
 /**
  * Re-encoding concat for inputs that differ. Every input is scaled (letterboxed) to the
- * first input's display size and frame rate, and each segment's video and audio are cut
- * or padded to the same frame-quantised length, so A/V sync holds at every join.
+ * first input's display size and re-timed to its stated frame rate (concatFilterTiming: a VFR
+ * input's frames each shown from the output frame at or after its time), and each segment's video
+ * and audio are cut or padded to the same frame-quantised length, so A/V sync holds at every join.
  */
 export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaInfo }[]; output: string }): string[] {
   const first = p.inputs[0];
   if (!first) throw new MediaInputError('concat needs at least one input');
 
   const v0 = first.info.video;
-  const rate = parseFraction(v0.frameRate) ?? frameRateFraction(v0.fps);
+  const { rate } = concatFilterTiming(p.inputs.map((input) => input.info));
   if (rate.num / rate.den > MAX_FPS) throw new MediaInputError(`frame rate too high: ${fractionText(rate)}`);
   const firstSar = squareSar(v0.sar);
   const width = even(positiveInt('width', v0.width) * (firstSar ? firstSar.num / firstSar.den : 1));
@@ -403,13 +442,16 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
     const samples = Math.round(((frames * rate.den) / rate.num) * OUTPUT_SAMPLE_RATE);
 
     const video = [
-      'setpts=PTS-STARTPTS',
+      // Each output frame shows the source frame whose interval covers its time: frames are moved
+      // up to the next output tick (round=up), never shown before their time. The tolerance keeps
+      // a frame whose time a coarse time base rounded just past its tick (33.4 ms) on that tick.
+      `setpts=PTS-STARTPTS-${formatSeconds(COVER_TOLERANCE_SEC)}/TB`,
       // Anamorphic input: make its pixels square before fitting it into the frame.
       ...(squareSar(info.video.sar) ? ['scale=trunc(iw*sar/2)*2:ih', 'setsar=1'] : []),
       `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
       `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
       'setsar=1',
-      `fps=${fractionText(rate)}`,
+      `fps=${fractionText(rate)}:round=up`,
       'format=yuv420p',
       // Clone the last frame in case the video stream is shorter than the container.
       'tpad=stop=-1:stop_mode=clone',

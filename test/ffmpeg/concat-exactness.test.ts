@@ -1,0 +1,145 @@
+/**
+ * Concat exactness of issue 14 with real FFmpeg on frame-coded clips: every output frame is read
+ * back by its number and time, and the audio by where a beep of known source time sounds.
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Video } from '../../src/domain/video.js';
+import type { MediaInfo } from '../../src/media/media-info.js';
+import { concatProcessor } from '../../workers/processors/concat.processor.js';
+import type { ProcessorContext, ProcessorResult } from '../../workers/processors/processor.js';
+import {
+  firstSoundAt,
+  frameCovering,
+  makeCfrBeepClip,
+  makeDroppedFrameVfrClip,
+  makeJitteredVfrClip,
+  timedFrames,
+  type TimedFrame,
+} from '../helpers/concat-exactness-sources.js';
+import { decodeErrors, mustProbe, probeJson } from '../helpers/media.js';
+
+let dir: string;
+let n = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'concat-exactness-test-'));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function streamsOf(json: any): { video: any; audio: any } {
+  const streams = json.streams as any[];
+  return { video: streams.find((s) => s.codec_type === 'video'), audio: streams.find((s) => s.codec_type === 'audio') };
+}
+
+/** Runs the concat job's processor on the files, as the worker does. */
+async function concatJob(files: string[]): Promise<{ result: ProcessorResult; output: string; infos: MediaInfo[] }> {
+  const scratch = join(dir, `job-${++n}`);
+  await mkdir(scratch);
+  const infos = await Promise.all(files.map(mustProbe));
+  const inputs = infos.map((info, i) => ({ id: `input-${i}`, media: info, durationSec: info.durationSec }) as unknown as Video);
+  const ctx = {
+    inputs,
+    inputPaths: files,
+    outputPath: join(scratch, 'job.out'),
+    scratchPath: join(scratch, 'job.list'),
+    ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
+    signal: new AbortController().signal,
+    onProgress: () => {},
+  } as unknown as ProcessorContext;
+  const result = await concatProcessor(ctx);
+  return { result, output: ctx.outputPath, infos };
+}
+
+/** Output frames split where the frame code goes back (to the next input's first frames). */
+function sections(frames: readonly TimedFrame[]): TimedFrame[][] {
+  const out: TimedFrame[][] = [];
+  frames.forEach((f, i) => {
+    if (i === 0 || (f.frame ?? 0) < (frames[i - 1]!.frame ?? 0)) out.push([]);
+    out.at(-1)!.push(f);
+  });
+  return out;
+}
+
+/**
+ * How far (s) each output frame of a section is from showing the source frame that covers its time:
+ * 0 when it shows that frame, else the distance between the frame it shows and the covering one.
+ */
+function coverErrors(section: readonly TimedFrame[], source: readonly TimedFrame[]): number[] {
+  const start = section[0]!.time;
+  return section.map((f) => {
+    const want = frameCovering(source, f.time - start);
+    const shown = source.find((s) => s.frame === f.frame);
+    return shown === undefined ? Infinity : Math.abs(shown.time - want.time);
+  });
+}
+
+describe('filter concat of variable-frame-rate inputs', { timeout: 240_000 }, () => {
+  const BEEP = { cfr: 0.5, dropped: 1.0, jittered: 2.0 };
+  let cfr: string;
+  let dropped: string;
+  let jittered: string;
+  let sources: Map<string, TimedFrame[]>;
+  beforeAll(async () => {
+    [cfr, dropped, jittered] = await Promise.all([
+      makeCfrBeepClip(dir, 'cfr', 2, 30, BEEP.cfr),
+      makeDroppedFrameVfrClip(dir, 'dropped', 4, BEEP.dropped),
+      makeJitteredVfrClip(dir, 'jittered', 4, BEEP.jittered),
+    ]);
+    sources = new Map(await Promise.all([cfr, dropped, jittered].map(async (f) => [f, await timedFrames(f)] as const)));
+  }, 120_000);
+
+  it('when the sources are probed, then the dropped-frame and the jittered clips are variable frame rate', async () => {
+    const [a, b, c] = await Promise.all([cfr, dropped, jittered].map(mustProbe));
+    expect([a!.video.variableFrameRate ?? false, b!.video.variableFrameRate, c!.video.variableFrameRate]).toEqual([false, true, true]);
+  });
+
+  it('when VFR inputs follow a 30 fps one, then the output is 30/1 CFR, each frame shows the source frame covering its time, the audio stays within a frame and the job says so', async () => {
+    const files = [cfr, dropped, jittered];
+    const { result, output } = await concatJob(files);
+    expect(result).toMatchObject({
+      method: 'concat-filter',
+      normalizedFrameRate: '30/1',
+      vfrInputs: [1, 2],
+      fallbackReason: 'input 1 has a variable frame rate (a filter concat re-times it to a constant rate)',
+    });
+    const { video } = streamsOf(await probeJson(output));
+    expect([video.r_frame_rate, video.avg_frame_rate]).toEqual(['30/1', '30/1']);
+    const frames = await timedFrames(output);
+    // Constant rate: every step one frame (to the time base's rounding).
+    const steps = frames.slice(1).map((f, i) => f.time - frames[i]!.time);
+    expect(Math.max(...steps.map((s) => Math.abs(s - 1 / 30)))).toBeLessThan(0.0005);
+    const parts = sections(frames);
+    expect(parts.map((p) => p.length)).toEqual([60, 120, 120]);
+    let at = 0;
+    for (const [i, part] of parts.entries()) {
+      const source = sources.get(files[i]!)!;
+      const errors = coverErrors(part, source);
+      expect({ input: i, worstSec: Math.max(...errors) }).toEqual({ input: i, worstSec: 0 });
+      const beep = [BEEP.cfr, BEEP.dropped, BEEP.jittered][i]!;
+      const heard = await firstSoundAt(output, at + beep - 0.1);
+      expect(Math.abs(heard - (part[0]!.time + beep))).toBeLessThan(1 / 30);
+      at = part.at(-1)!.time + 1 / 30;
+    }
+    expect(await decodeErrors(output)).toBe('');
+  });
+
+  it.each([
+    ['dropped-frame', 'dropped', '30/1'],
+    ['jittered (r_frame_rate 90000/1)', 'jittered', '30000/1001'],
+  ])('when the first input is the %s VFR clip, then the output takes its stated rate (%s) and says so', async (_what, which, rate) => {
+    const first = which === 'dropped' ? dropped : jittered;
+    const { result, output } = await concatJob([first, cfr]);
+    expect(result).toMatchObject({ method: 'concat-filter', normalizedFrameRate: rate, vfrInputs: [0] });
+    const { video } = streamsOf(await probeJson(output));
+    expect(video.avg_frame_rate).toBe(rate);
+    const parts = sections(await timedFrames(output));
+    expect(parts.map((part, i) => Math.max(...coverErrors(part, sources.get([first, cfr][i]!)!)))).toEqual([0, 0]);
+  });
+});

@@ -6,6 +6,7 @@ import type { MediaInfo } from './media-info.js';
 import { captureProcess, createProgressReporter, runFfmpeg } from './runner.js';
 import { buildSmartCutConcatList, type ConcatPiece } from './smart-cut-args.js';
 import { buildConcatStreamProbeArgs, buildFirstVideoPacketArgs, buildSmartConcatEncodeArgs, buildSmartConcatJoinArgs, parseConcatStreamDetails } from './smart-concat-args.js';
+import { joinTimesSec } from './smart-concat-audio.js';
 import { planSmartConcat, type ConcatStreamDetails, type SmartConcatPlan } from './smart-concat-plan.js';
 
 export interface SmartConcatSource {
@@ -115,7 +116,9 @@ export async function runSmartConcat(p: SmartConcatParams): Promise<SmartConcatO
       const input = p.inputs[step.input]!;
       await run(i, buildSmartConcatEncodeArgs({ input: input.path, output: piecePaths.get(step.input)!, info: input.info, frames: step.frames, target: plan.target }), step.durationSec);
     }
-    const join = buildSmartConcatJoinArgs({ listFile, output: p.output, withAudio: plan.target.audio !== null, timeBase: plan.target.timeBase });
+    const audio = plan.target.audio;
+    const audioJoins = audio ? { timesSec: joinTimesSec(pieces.map((piece) => piece.duration)), sampleRate: audio.sampleRate } : undefined;
+    const join = buildSmartConcatJoinArgs({ listFile, output: p.output, withAudio: audio !== null, timeBase: plan.target.timeBase, ...(audioJoins ? { audioJoins } : {}) });
     await run(encodes.length, join, plan.lengthSec);
   } finally {
     await Promise.all([listFile, ...piecePaths.values()].map((file) => rm(file, { force: true })));

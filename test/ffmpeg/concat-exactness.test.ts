@@ -8,9 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Video } from '../../src/domain/video.js';
 import type { MediaInfo } from '../../src/media/media-info.js';
+import { runSmartConcat } from '../../src/media/smart-concat.js';
 import { concatProcessor } from '../../workers/processors/concat.processor.js';
 import type { ProcessorContext, ProcessorResult } from '../../workers/processors/processor.js';
+import { makeIntroAndMain } from '../helpers/concat-sources.js';
 import {
+  audioAtJoins,
+  audioPacketTimes,
   firstSoundAt,
   frameCovering,
   makeCfrBeepClip,
@@ -141,5 +145,44 @@ describe('filter concat of variable-frame-rate inputs', { timeout: 240_000 }, ()
     expect(video.avg_frame_rate).toBe(rate);
     const parts = sections(await timedFrames(output));
     expect(parts.map((part, i) => Math.max(...coverErrors(part, sources.get([first, cfr][i]!)!)))).toEqual([0, 0]);
+  });
+});
+
+describe('smart concat joins: the AAC priming of each copied or re-encoded file', { timeout: 240_000 }, () => {
+  let intro: string;
+  let main: string;
+  beforeAll(async () => {
+    ({ intro, main } = await makeIntroAndMain(dir));
+  }, 60_000);
+
+  it.each([
+    ['a re-encoded intro, the copied main and the intro again', 'intro-main-intro'],
+    ['the copied main, a re-encoded intro and the main again', 'main-intro-main'],
+  ])('when %s are joined, then each input\'s audio starts at its first frame and no packet overlaps the one before', async (_what, order) => {
+    const files = order.split('-').map((name) => (name === 'intro' ? intro : main));
+    const scratch = join(dir, `smart-${++n}`);
+    await mkdir(scratch);
+    const output = join(scratch, 'job.out');
+    const outcome = await runSmartConcat({
+      inputs: await Promise.all(files.map(async (path) => ({ path, info: await mustProbe(path) }))),
+      output, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
+    });
+    expect(outcome.ok).toBe(true);
+    const parts = sections(await timedFrames(output));
+    expect(parts).toHaveLength(3);
+    const packets = await audioPacketTimes(output);
+    const joins = audioAtJoins(packets, parts.slice(1).map((part) => part[0]!.time));
+    for (const j of joins) {
+      // The next input's first sound is at its first frame (to a sample)…
+      expect(Math.abs(j.audioStartMs), JSON.stringify(j)).toBeLessThan(0.05);
+      // …the packet before it ends by then, and the gap is less than one AAC frame (21.3 ms) and a millisecond.
+      expect(j.overlapMs, JSON.stringify(j)).toBeLessThanOrEqual(0.05);
+      expect(j.overlapMs, JSON.stringify(j)).toBeGreaterThan(-(1024 / 48 + 1));
+    }
+    // Nowhere else do two packets overlap or leave more than a frame between them.
+    const steps = packets.slice(1).map((t, i) => (t - packets[i]!) * 48000);
+    expect(Math.min(...steps)).toBeGreaterThan(1024 - 1);
+    expect(Math.max(...steps)).toBeLessThan(2 * 1024 + 48);
+    expect(await decodeErrors(output)).toBe('');
   });
 });

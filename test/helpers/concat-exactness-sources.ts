@@ -92,3 +92,32 @@ export async function firstSoundAt(file: string, fromSec: number): Promise<numbe
   for (let i = from; 2 * i + 1 < pcm.length; i++) if (Math.abs(pcm.readInt16LE(2 * i)) > 3000) return i / SAMPLE_RATE;
   throw new Error(`${file} has no sound after ${fromSec} s`);
 }
+
+/** The presentation times (s) of the file's first audio stream's packets, in order. */
+export async function audioPacketTimes(file: string): Promise<number[]> {
+  const res = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', file]);
+  if (res.code !== 0) throw new Error(`listing the audio packets of ${file} failed: ${res.stderr}`);
+  // A packet with side data (the priming packet's skip samples) has more fields after its time.
+  return res.stdout.toString('utf8').split('\n').filter((l) => l.trim() !== '').map((l) => Number(l.split(',')[0])).sort((a, b) => a - b);
+}
+
+export interface AudioJoin {
+  /** Where the next input's first frame is shown (s). */
+  videoAt: number;
+  /** The first audio packet's start at or after it, minus videoAt (ms). */
+  audioStartMs: number;
+  /** How far the packet before it, one AAC frame long, reaches past that start (ms; negative: a gap). */
+  overlapMs: number;
+}
+
+/** The audio packets around each video join: the next input's first packet against the join, and the overlap with the one before. */
+export function audioAtJoins(packets: readonly number[], videoJoins: readonly number[], sampleRate = SAMPLE_RATE): AudioJoin[] {
+  const frameSec = 1024 / sampleRate;
+  return videoJoins.map((videoAt) => {
+    // Half an AAC frame early still counts as the next input's start: the priming packet before it does not.
+    const next = packets.findIndex((t) => t >= videoAt - frameSec / 2);
+    if (next <= 0) throw new Error(`no audio packets around ${videoAt} s`);
+    const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
+    return { videoAt, audioStartMs: ms(packets[next]! - videoAt), overlapMs: ms(packets[next - 1]! + frameSec - packets[next]!) };
+  });
+}

@@ -10,6 +10,7 @@ import {
   buildSmartConcatJoinArgs,
   parseConcatStreamDetails,
 } from '../../../src/media/smart-concat-args.js';
+import { joinTimesSec } from '../../../src/media/smart-concat-audio.js';
 import { MAIN_TARGET } from './smart-concat-fixtures.js';
 
 const TARGET = MAIN_TARGET;
@@ -45,6 +46,7 @@ describe('buildSmartConcatEncodeArgs', () => {
       '-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0',
       '-pix_fmt', 'yuv420p', '-profile:v', 'high', '-level:v', '40',
       '-x264-params', 'stitchable=1:sps-id=1',
+      '-enc_time_base:a', '1/48000',
       '-bsf:v', 'setts=dts=DTS-1024',
       '-video_track_timescale', '15360',
       '-map_metadata', '-1',
@@ -96,6 +98,16 @@ describe('buildSmartConcatJoinArgs', () => {
       '-f', 'mp4', '/tmp/o.mp4',
     ]);
     expect(buildSmartConcatJoinArgs({ listFile: '/tmp/l', output: '/tmp/o.mp4', withAudio: false, timeBase: { num: 1, den: 90000 } })).not.toContain('0:a:0');
+  });
+
+  it('when the joins are given, then the audio packets starting within one AAC frame before each join are dropped', () => {
+    const args = buildSmartConcatJoinArgs({ listFile: '/l', output: '/o.mp4', withAudio: true, timeBase: { num: 1, den: 15360 }, audioJoins: { timesSec: joinTimesSec([2, 4, 2]), sampleRate: 48000 } });
+    expect(args.slice(args.indexOf('-bsf:a'), args.indexOf('-bsf:a') + 2)).toEqual([
+      '-bsf:a',
+      'noise=drop=between(pts*tb\\,1.978167\\,1.999969)+between(pts*tb\\,5.978167\\,5.999969)',
+    ]);
+    expect(joinTimesSec([1.0000004, 1.0000004, 3])).toEqual([1, 2]);
+    expect(buildSmartConcatJoinArgs({ listFile: '/l', output: '/o.mp4', withAudio: true, timeBase: { num: 1, den: 15360 }, audioJoins: { timesSec: [], sampleRate: 48000 } })).not.toContain('-bsf:a');
   });
 });
 

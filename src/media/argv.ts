@@ -355,17 +355,40 @@ export function canConcatByCopy(infos: MediaInfo[]): boolean {
   });
 }
 
-/** Text of an ffconcat list file. Relative paths are resolved against the current directory. */
-export function buildConcatList(paths: string[]): string {
+/**
+ * Text of an ffconcat list file. Relative paths are resolved against the current directory.
+ * `durations[i]` (s), when given, is where file i+1 starts after file i's start (the last file's is not used).
+ */
+export function buildConcatList(paths: string[], durations?: readonly (number | null)[]): string {
   if (paths.length === 0) throw new MediaInputError('concat needs at least one path');
   const lines = ['ffconcat version 1.0'];
-  for (const p of paths) {
+  paths.forEach((p, i) => {
     if (typeof p !== 'string' || p.length === 0) throw new MediaInputError('concat path must be a non-empty string');
     if (/[\r\n\0]/.test(p)) throw new MediaInputError('concat path must not contain line breaks or NUL');
     // Inside '...' nothing is special, so a quote is written as: close, escaped quote, reopen.
     lines.push(`file '${resolve(p).replaceAll("'", "'\\''")}'`);
-  }
+    const duration = i < paths.length - 1 ? durations?.[i] : null;
+    if (duration !== null && duration !== undefined) {
+      if (!(duration > 0)) throw new MediaInputError(`concat duration must be positive, got ${duration}`);
+      lines.push(`duration ${formatSeconds(duration)}`);
+    }
+  });
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Where a concat copy starts the file after this one: its video's own length. The file's duration
+ * can be longer (audio that outlasts the picture) or rounded (an mp4's to the millisecond), and
+ * the concat demuxer would hold the last frame that much longer. A stream one frame shorter than
+ * its frames at its rate stored its last frame with zero duration: that frame counts. Null: unknown.
+ */
+export function concatCopyJoinDuration(info: MediaInfo): number | null {
+  const v = info.video;
+  const stream = v.durationSec && v.durationSec > 0 ? v.durationSec : null;
+  if (stream === null || v.variableFrameRate) return stream;
+  const byCount = v.frameCount && v.fps > 0 ? v.frameCount / v.fps : null;
+  const zeroLast = byCount !== null && Math.abs(byCount - stream - 1 / v.fps) < 0.001;
+  return zeroLast ? byCount : stream;
 }
 
 /** The concat demuxer reading a list of server-written absolute paths (hence -safe 0). */
@@ -373,9 +396,15 @@ export function concatDemuxerInput(listFile: string): string[] {
   return ['-f', 'concat', '-safe', '0', '-i', pathArg(listFile)];
 }
 
+/**
+ * Joins the list by stream copy. -copyts keeps the demuxer's timestamps: without it, audio that
+ * starts before the first frame (a smart cut's copied AAC, its lead cut by an edit list) would move
+ * the whole output's picture later by that lead.
+ */
 export function buildConcatCopyArgs(p: { listFile: string; output: string; muxer: string }): string[] {
   return [
     ...COMMON_ARGS,
+    '-copyts',
     ...concatDemuxerInput(p.listFile),
     ...STREAM_COPY,
     ...muxerArgs(p.muxer),

@@ -9,9 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Video } from '../../src/domain/video.js';
 import type { MediaInfo } from '../../src/media/media-info.js';
 import { runSmartConcat } from '../../src/media/smart-concat.js';
+import { runSmartCut } from '../../src/media/smart-cut.js';
+import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { concatProcessor } from '../../workers/processors/concat.processor.js';
 import type { ProcessorContext, ProcessorResult } from '../../workers/processors/processor.js';
-import { makeIntroAndMain } from '../helpers/concat-sources.js';
+import { makeIntroAndMain, withFullAudio } from '../helpers/concat-sources.js';
+import { makeFrameCodedClip, readFrameNumbers } from '../helpers/frame-code.js';
 import {
   audioAtJoins,
   audioPacketTimes,
@@ -23,7 +26,7 @@ import {
   timedFrames,
   type TimedFrame,
 } from '../helpers/concat-exactness-sources.js';
-import { decodeErrors, mustProbe, probeJson } from '../helpers/media.js';
+import { decodeErrors, mustProbe, packetSpans, probeJson } from '../helpers/media.js';
 
 let dir: string;
 let n = 0;
@@ -183,6 +186,62 @@ describe('smart concat joins: the AAC priming of each copied or re-encoded file'
     const steps = packets.slice(1).map((t, i) => (t - packets[i]!) * 48000);
     expect(Math.min(...steps)).toBeGreaterThan(1024 - 1);
     expect(Math.max(...steps)).toBeLessThan(2 * 1024 + 48);
+    expect(await decodeErrors(output)).toBe('');
+  });
+});
+
+describe('concat copy of smart-cut trims', { timeout: 240_000 }, () => {
+  let src: string;
+  beforeAll(async () => {
+    src = await makeFrameCodedClip(dir, { name: 'smart-cut-src', durationSec: 8, fps: 30, gop: 30, bframes: 2, width: 160, height: 96 }).then((f) => withFullAudio(f, 8));
+  }, 60_000);
+
+  async function smartCut(start: number, end: number): Promise<string> {
+    const scratch = join(dir, `cut-${++n}`);
+    await mkdir(scratch);
+    const output = join(scratch, 'job.out');
+    const outcome = await runSmartCut({
+      input: src, output, start, end, info: await mustProbe(src),
+      ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
+    });
+    expect(outcome).toBe('smart-cut');
+    return output;
+  }
+
+  it('when two smart cuts are joined in mode copy, then every frame lasts one frame, the join included, the first at 0, and the rate is 30/1', async () => {
+    const cuts = await Promise.all([smartCut(1.51, 3.29), smartCut(4.2, 6.1)]);
+    const { result, output } = await concatJob(cuts);
+    expect(result.method).toBe('concat-copy');
+    const frames = await timedFrames(output);
+    expect(frames.map((f) => f.frame)).toEqual((await Promise.all(cuts.map(readFrameNumbers))).flat());
+    expect(frames[0]!.time).toBeCloseTo(0, 3);
+    const offBy = frames.slice(1).map((f, i) => Math.abs(f.time - frames[i]!.time - 1 / 30));
+    expect(Math.max(...offBy)).toBeLessThan(0.002);
+    const { video } = streamsOf(await probeJson(output));
+    expect([video.r_frame_rate, video.avg_frame_rate]).toEqual(['30/1', '30/1']);
+    expect((await mustProbe(output)).video.fps).toBe(30);
+    // The sound still starts and ends with the picture, within one frame.
+    const spans = await packetSpans(output);
+    expect(Math.abs(spans.audio[0] - spans.video[0])).toBeLessThan(1 / 30);
+    expect(Math.abs(spans.audio[1] - spans.video[1])).toBeLessThan(1 / 30);
+    expect(await decodeErrors(output)).toBe('');
+  });
+
+  it('when two copy trims of the B-frame source are joined in mode copy, then no frame is held at the join either', async () => {
+    const cuts = await Promise.all([[1, 2.5], [3, 4.5]].map(async ([start, end]) => {
+      const output = join(dir, `copy-${++n}.mp4`);
+      await runCopyTrim({ input: src, output, start: start!, end: end!, info: await mustProbe(src), ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {} });
+      return output;
+    }));
+    const { result, output } = await concatJob(cuts);
+    expect(result.method).toBe('concat-copy');
+    const frames = await timedFrames(output);
+    expect(frames.map((f) => f.frame)).toEqual((await Promise.all(cuts.map(readFrameNumbers))).flat());
+    const offBy = frames.slice(1).map((f, i) => Math.abs(f.time - frames[i]!.time - 1 / 30));
+    expect(Math.max(...offBy)).toBeLessThan(0.002);
+    const spans = await packetSpans(output);
+    expect(Math.abs(spans.audio[0] - spans.video[0])).toBeLessThan(1 / 30);
+    expect(Math.abs(spans.audio[1] - spans.video[1])).toBeLessThan(1 / 30);
     expect(await decodeErrors(output)).toBe('');
   });
 });

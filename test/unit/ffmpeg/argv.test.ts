@@ -7,6 +7,7 @@ import {
   buildConcatList,
   buildCopyTrimArgs,
   canConcatByCopy,
+  concatCopyJoinDuration,
   concatFilterTiming,
   formatSeconds,
   frameRateFraction,
@@ -258,9 +259,24 @@ describe('concat list and copy concat', () => {
     expect(buildConcatList(['rel.mp4'])).toBe(`ffconcat version 1.0\nfile '${process.cwd()}/rel.mp4'\n`);
   });
 
+  it('when durations are given, then every file but the last gets its own, to the microsecond', () => {
+    expect(buildConcatList(['/a.mp4', '/b.mp4', '/c.mp4'], [1.7666666, null, 2])).toBe(
+      "ffconcat version 1.0\nfile '/a.mp4'\nduration 1.766667\nfile '/b.mp4'\nfile '/c.mp4'\n",
+    );
+    expect(() => buildConcatList(['/a.mp4', '/b.mp4'], [0, 1])).toThrow(MediaInputError);
+  });
+
+  it('when a concat copy joins a file, then the next starts after its video, not its audio or its rounded file duration', () => {
+    expect(concatCopyJoinDuration(info({ durationSec: 1.767, video: { fps: 30, frameCount: 53, durationSec: 1.766667 } }))).toBe(1.766667);
+    // Its last frame stored with zero duration: 25 frames at 25 fps last 1 s.
+    expect(concatCopyJoinDuration(info({ durationSec: 0.96, video: { frameCount: 25, durationSec: 0.96 } }))).toBe(1);
+    expect(concatCopyJoinDuration(info({ video: { durationSec: null } }))).toBeNull();
+  });
+
   it('builds the concat-demuxer copy argv', () => {
     expect(buildConcatCopyArgs({ listFile: '/tmp/list.txt', output: '/out/x.tmp', muxer: 'mov' })).toEqual([
       ...PREFIX,
+      '-copyts',
       '-f', 'concat',
       '-safe', '0',
       '-i', '/tmp/list.txt',

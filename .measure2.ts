@@ -1,0 +1,30 @@
+import { mkdir } from 'node:fs/promises';
+import { runSmartCut } from '/work/wt-concat/src/media/smart-cut.js';
+import { concatProcessor } from '/work/wt-concat/workers/processors/concat.processor.js';
+import { makeFrameCodedClip } from '/work/wt-concat/test/helpers/frame-code.js';
+import { withFullAudio } from '/work/wt-concat/test/helpers/concat-sources.js';
+import { timedFrames } from '/work/wt-concat/test/helpers/concat-exactness-sources.js';
+import { mustProbe, probeJson, runTool } from '/work/wt-concat/test/helpers/media.js';
+const dir = '/tmp/cx/m2';
+await mkdir(dir, { recursive: true });
+const bf = Number(process.argv[2] ?? 2);
+const src = await makeFrameCodedClip(dir, { name: `src${bf}`, durationSec: 8, fps: 30, gop: 30, bframes: bf, width: 160, height: 96 }).then((f) => withFullAudio(f, 8));
+const cuts: string[] = [];
+for (const [s, e] of [[1.51, 3.29], [4.2, 6.1]] as const) {
+  const output = `${dir}/cut-${s}.mp4`;
+  const r = await runSmartCut({ input: src, output, start: s, end: e, info: await mustProbe(src), ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: dir, signal: new AbortController().signal, onProgress: () => {} });
+  const j = await probeJson(output);
+  console.log(r, j.streams.map((x: any) => `${x.codec_type} start=${x.start_time} dur=${x.duration} avg=${x.avg_frame_rate} r=${x.r_frame_rate} n=${x.nb_frames}`), 'format dur', j.format.duration);
+  cuts.push(output);
+}
+const infos = await Promise.all(cuts.map(mustProbe));
+console.log(infos.map((i) => i.video.frameRate));
+const ctx: any = { inputs: infos.map((info) => ({ media: info, durationSec: info.durationSec })), inputPaths: cuts, outputPath: `${dir}/joined.mp4`, scratchPath: `${dir}/list.txt`, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {} };
+console.log(await concatProcessor(ctx));
+const j = await probeJson(`${dir}/joined.mp4`);
+console.log(j.streams.map((x: any) => `${x.codec_type} start=${x.start_time} dur=${x.duration} avg=${x.avg_frame_rate} r=${x.r_frame_rate} n=${x.nb_frames}`));
+const f = await timedFrames(`${dir}/joined.mp4`);
+const steps = f.slice(1).map((x, i) => [i + 1, x.frame, Math.round((x.time - f[i]!.time) * 1e5) / 100]).filter((s) => Math.abs((s[2] as number) - 33.33) > 1);
+console.log('frames', f.length, 'odd steps (index, frame, ms):', steps);
+const st = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', cuts[0]!]);
+console.log('cut0 last video packets', st.stdout.toString().trim().split('\n').slice(-3));

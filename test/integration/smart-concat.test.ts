@@ -55,6 +55,6 @@ describe('smart concat through the API', { timeout: 120_000 }, () => {
     await run(h, [job.id]);
     const done = await waitForJob(h, job.id, undefined, 60_000);
     expect(done.status, done.error).toBe('completed');
-    expect(done.result).toMatchObject({ method: 'concat-filter', reencodedInputs: [0, 1], fallbackReason: 'no input can be matched by the encoder (input 0: codec mpeg4 is not H.264)' });
+    expect(done.result).toMatchObject({ method: 'concat-filter', reencodedInputs: [0, 1], normalizedFrameRate: '25/1', vfrInputs: [], fallbackReason: 'no input can be matched by the encoder (input 0: codec mpeg4 is not H.264)' });
   });
 });

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Video } from '../../src/domain/video.js';
 import type { MediaInfo } from '../../src/media/media-info.js';
 import { runSmartConcat } from '../../src/media/smart-concat.js';
-import { runSmartCut } from '../../src/media/smart-cut.js';
 import { runCopyTrim } from '../../src/media/copy-trim.js';
 import { concatProcessor } from '../../workers/processors/concat.processor.js';
 import type { ProcessorContext, ProcessorResult } from '../../workers/processors/processor.js';
@@ -23,6 +22,7 @@ import {
   makeCfrBeepClip,
   makeDroppedFrameVfrClip,
   makeJitteredVfrClip,
+  smartCutInScratch,
   timedFrames,
   type TimedFrame,
 } from '../helpers/concat-exactness-sources.js';
@@ -197,13 +197,7 @@ describe('concat copy of smart-cut trims', { timeout: 240_000 }, () => {
   }, 60_000);
 
   async function smartCut(start: number, end: number): Promise<string> {
-    const scratch = join(dir, `cut-${++n}`);
-    await mkdir(scratch);
-    const output = join(scratch, 'job.out');
-    const outcome = await runSmartCut({
-      input: src, output, start, end, info: await mustProbe(src),
-      ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
-    });
+    const { outcome, output } = await smartCutInScratch(dir, src, start, end);
     expect(outcome).toBe('smart-cut');
     return output;
   }

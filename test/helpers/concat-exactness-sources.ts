@@ -2,8 +2,11 @@
  * Sources for the concat exactness checks (issue 14): frame-coded clips with a variable frame rate,
  * audio that marks a known instant, and readers that say where each output frame and sound sits.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runSmartCut } from '../../src/media/smart-cut.js';
 import { makeFrameCodedClip, readFrameNumbers } from './frame-code.js';
-import { frameTimes, runTool } from './media.js';
+import { frameTimes, mustProbe, runTool } from './media.js';
 
 const SAMPLE_RATE = 48000;
 
@@ -120,4 +123,15 @@ export function audioAtJoins(packets: readonly number[], videoJoins: readonly nu
     const ms = (s: number): number => Math.round(s * 1e6) / 1e3;
     return { videoAt, audioStartMs: ms(packets[next]! - videoAt), overlapMs: ms(packets[next - 1]! + frameSec - packets[next]!) };
   });
+}
+
+/** Runs a smart cut of input's start..end as the trim job does, into a scratch folder of its own under `dir`; returns what it said and its output. */
+export async function smartCutInScratch(dir: string, input: string, start: number, end: number): Promise<{ outcome: string; output: string }> {
+  const scratch = await mkdtemp(join(dir, 'smart-cut-'));
+  const output = join(scratch, 'job.out');
+  const outcome = await runSmartCut({
+    input, output, start, end, info: await mustProbe(input),
+    ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
+  });
+  return { outcome, output };
 }

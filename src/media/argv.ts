@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { MediaInputError } from './errors.js';
-import type { MediaInfo } from './media-info.js';
+import { isMovFamilyMuxer, muxerForContainer, type MediaInfo } from './media-info.js';
 
 /** Prefix of every ffmpeg argv: quiet, non-interactive, overwrite, machine-readable progress on stdout. */
 export const COMMON_ARGS: readonly string[] = Object.freeze([
@@ -377,13 +377,17 @@ export function buildConcatList(paths: string[], durations?: readonly (number | 
 }
 
 /**
- * Where a concat copy starts the file after this one: its video's own length. The file's duration
+ * Where a concat copy starts the mp4/mov file after this one: its video's own length. The file's duration
  * can be longer (audio that outlasts the picture) or rounded (an mp4's to the millisecond), and
  * the concat demuxer would hold the last frame that much longer. A stream one frame shorter than
  * its frames at its rate stored its last frame with zero duration: that frame counts. Null: unknown.
  */
 export function concatCopyJoinDuration(info: MediaInfo): number | null {
+  // Only an mp4/mov stream's duration is its length; Matroska's DURATION tag is where it ends.
+  if (!isMovFamilyMuxer(muxerForContainer(info.container))) return null;
   const v = info.video;
+  // A picture that starts after the file (an empty edit) ends that much after its length: the file's duration covers it.
+  if ((v.startOffsetSec ?? 0) > 0.001) return null;
   const stream = v.durationSec && v.durationSec > 0 ? v.durationSec : null;
   if (stream === null || v.variableFrameRate) return stream;
   const byCount = v.frameCount && v.fps > 0 ? v.frameCount / v.fps : null;
@@ -397,14 +401,15 @@ export function concatDemuxerInput(listFile: string): string[] {
 }
 
 /**
- * Joins the list by stream copy. -copyts keeps the demuxer's timestamps: without it, audio that
- * starts before the first frame (a smart cut's copied AAC, its lead cut by an edit list) would move
- * the whole output's picture later by that lead.
+ * Joins the list by stream copy. Into mp4/mov, -copyts keeps the demuxer's timestamps: without it,
+ * audio that starts before the first frame (a smart cut's copied AAC, its lead cut by an edit list)
+ * would move the whole output's picture later by that lead. Other muxers would be handed negative
+ * timestamps they cannot write as such.
  */
 export function buildConcatCopyArgs(p: { listFile: string; output: string; muxer: string }): string[] {
   return [
     ...COMMON_ARGS,
-    '-copyts',
+    ...(isMovFamilyMuxer(p.muxer) ? ['-copyts'] : []),
     ...concatDemuxerInput(p.listFile),
     ...STREAM_COPY,
     ...muxerArgs(p.muxer),

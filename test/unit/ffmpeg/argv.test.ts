@@ -271,6 +271,9 @@ describe('concat list and copy concat', () => {
     // Its last frame stored with zero duration: 25 frames at 25 fps last 1 s.
     expect(concatCopyJoinDuration(info({ durationSec: 0.96, video: { frameCount: 25, durationSec: 0.96 } }))).toBe(1);
     expect(concatCopyJoinDuration(info({ video: { durationSec: null } }))).toBeNull();
+    // Matroska's DURATION tag is where the stream ends, not how long it is: the file's duration stays.
+    expect(concatCopyJoinDuration(info({ container: 'matroska', video: { durationSec: 1.021 } }))).toBeNull();
+    expect(concatCopyJoinDuration(info({ video: { durationSec: 1.5, startOffsetSec: 0.5 } }))).toBeNull();
   });
 
   it('builds the concat-demuxer copy argv', () => {
@@ -286,6 +289,7 @@ describe('concat list and copy concat', () => {
       '-f', 'mov',
       '/out/x.tmp',
     ]);
+    expect(buildConcatCopyArgs({ listFile: '/l.txt', output: '/o.tmp', muxer: 'webm' })).not.toContain('-copyts');
     expect(buildConcatCopyArgs({ listFile: '/l.txt', output: '/o.tmp', muxer: 'webm' }).slice(-3)).toEqual([
       '-f', 'webm', '/o.tmp',
     ]);

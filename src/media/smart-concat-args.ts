@@ -2,7 +2,7 @@ import { COMMON_ARGS, concatDemuxerInput, pathArg, type Fraction } from './argv.
 import { MediaInputError } from './errors.js';
 import type { MediaInfo } from './media-info.js';
 import { matchedPieceEncoderArgs } from './smart-cut-args.js';
-import { joinAudioDropArgs } from './smart-concat-audio.js';
+import { joinAudioDropArgs, type AudioJoin } from './smart-concat-audio.js';
 import type { ConcatStreamDetails, SmartConcatTarget } from './smart-concat-plan.js';
 
 type Json = Record<string, unknown>;
@@ -178,8 +178,8 @@ export function buildSmartConcatJoinArgs(p: {
   output: string;
   withAudio: boolean;
   timeBase: Fraction;
-  /** Where each file after the first starts, and the audio's sample rate: the AAC packets overlapping a join are dropped (joinAudioDropArgs). */
-  audioJoins?: { timesSec: number[]; sampleRate: number };
+  /** Where each file after the first starts with its priming, and the audio's sample rate: the AAC packets overlapping a join are dropped (joinAudioDropArgs). */
+  audioJoins?: { joins: AudioJoin[]; sampleRate: number };
 }): string[] {
   return [
     ...COMMON_ARGS,
@@ -190,7 +190,7 @@ export function buildSmartConcatJoinArgs(p: {
     ...(p.withAudio ? ['-map', '0:a:0'] : []),
     '-c',
     'copy',
-    ...(p.withAudio && p.audioJoins ? joinAudioDropArgs(p.audioJoins.timesSec, p.audioJoins.sampleRate) : []),
+    ...(p.withAudio && p.audioJoins ? joinAudioDropArgs(p.audioJoins.joins, p.audioJoins.sampleRate) : []),
     '-video_track_timescale',
     String(p.timeBase.den),
     '-f',

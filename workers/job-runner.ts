@@ -191,6 +191,7 @@ export class JobRunner {
       reencodedSec: Math.round(Math.min(result.reencodedSec ?? durationSec, durationSec) * 1000) / 1000,
       fallbackReason: result.fallbackReason ?? null,
       ...(result.reencodedInputs ? { reencodedInputs: result.reencodedInputs } : {}),
+      ...(result.normalizedFrameRate ? { normalizedFrameRate: result.normalizedFrameRate, vfrInputs: result.vfrInputs ?? [] } : {}),
     };
     return { ...result, info: probed.info, achieved };
   }

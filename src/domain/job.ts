@@ -46,6 +46,10 @@ export interface JobResult {
   fallbackReason: string | null;
   /** A concat's inputs (indexes into its inputs, in order) that were re-encoded; absent for trims. */
   reencodedInputs?: number[];
+  /** A filter concat's constant output rate ("30/1"), to which its VFR inputs were re-timed; absent otherwise. */
+  normalizedFrameRate?: string;
+  /** A filter concat's inputs (indexes) with a variable frame rate, re-timed to `normalizedFrameRate`; absent otherwise. */
+  vfrInputs?: number[];
 }
 
 export interface TrimParams {

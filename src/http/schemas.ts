@@ -132,6 +132,14 @@ export const JobResultSchema = z
       .array(z.number().int().min(0))
       .optional()
       .describe('Concats only: the indexes (into `inputVideoIds`) of the inputs that were re-encoded: none for "concat-copy", all for "concat-filter", those that did not match the others for "concat-smart".'),
+    normalizedFrameRate: z
+      .string()
+      .optional()
+      .describe('"concat-filter" only: the constant frame rate of the output ("30/1"), the first input\'s stated rate (for a VFR first input its nominal rate, else the standard rate nearest its average). Every input, VFR ones included, is re-timed to it.'),
+    vfrInputs: z
+      .array(z.number().int().min(0))
+      .optional()
+      .describe('"concat-filter" only: the indexes (into `inputVideoIds`) of the inputs with a variable frame rate, re-timed to `normalizedFrameRate` (each output frame shows the source frame whose interval covers its time).'),
   })
   .meta({
     id: 'JobResult',

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { MediaInputError } from './errors.js';
-import type { MediaInfo } from './media-info.js';
+import { isMovFamilyMuxer, muxerForContainer, type MediaInfo } from './media-info.js';
 
 /** Prefix of every ffmpeg argv: quiet, non-interactive, overwrite, machine-readable progress on stdout. */
 export const COMMON_ARGS: readonly string[] = Object.freeze([
@@ -15,6 +15,8 @@ export const COMMON_ARGS: readonly string[] = Object.freeze([
 ]);
 
 const OUTPUT_SAMPLE_RATE = 48000;
+/** How far (s) after an output frame's time a source frame may sit and still be shown on it (filter concat). */
+const COVER_TOLERANCE_SEC = 0.001;
 const MAX_FPS = 1000;
 
 const X264_ARGS = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p'];
@@ -81,6 +83,42 @@ export function frameRateFraction(fps: number): Fraction {
 
 function fractionText(f: Fraction): string {
   return f.den === 1 ? String(f.num) : `${f.num}/${f.den}`;
+}
+
+/** The rates a VFR stream without a plausible nominal rate is stated at: the nearest to its average. */
+const STANDARD_RATES: readonly Fraction[] = [
+  { num: 24000, den: 1001 },
+  { num: 24, den: 1 },
+  { num: 25, den: 1 },
+  { num: 30000, den: 1001 },
+  { num: 30, den: 1 },
+  { num: 50, den: 1 },
+  { num: 60000, den: 1001 },
+  { num: 60, den: 1 },
+  { num: 120, den: 1 },
+];
+
+/**
+ * The constant rate a stream is stated at: a constant-rate stream's own rate; for a VFR one, its
+ * nominal rate (MediaInfo's nominalFrameRate, e.g. 30/1 for a capture that dropped frames), else the
+ * standard rate nearest its average (29.94 → 30000/1001), never its irregular average itself.
+ */
+export function statedFrameRate(video: MediaInfo['video']): Fraction {
+  const own = parseFraction(video.frameRate) ?? frameRateFraction(video.fps);
+  if (!video.variableFrameRate) return own;
+  const nominal = parseFraction(video.nominalFrameRate);
+  if (nominal && nominal.num / nominal.den <= MAX_FPS) return nominal;
+  const average = own.num / own.den;
+  return STANDARD_RATES.reduce((best, r) => (Math.abs(r.num / r.den - average) < Math.abs(best.num / best.den - average) ? r : best));
+}
+
+/** How a filter concat times its output: the stated rate of the first input, to which the VFR inputs (by index) are re-timed. */
+export function concatFilterTiming(infos: readonly MediaInfo[]): { rate: Fraction; rateText: string; vfrInputs: number[] } {
+  const first = infos[0];
+  if (!first) throw new MediaInputError('concat needs at least one input');
+  const rate = statedFrameRate(first.video);
+  const vfrInputs = infos.flatMap((info, i) => (info.video.variableFrameRate ? [i] : []));
+  return { rate, rateText: `${rate.num}/${rate.den}`, vfrInputs };
 }
 
 /**
@@ -317,17 +355,44 @@ export function canConcatByCopy(infos: MediaInfo[]): boolean {
   });
 }
 
-/** Text of an ffconcat list file. Relative paths are resolved against the current directory. */
-export function buildConcatList(paths: string[]): string {
+/**
+ * Text of an ffconcat list file. Relative paths are resolved against the current directory.
+ * `durations[i]` (s), when given, is where file i+1 starts after file i's start (the last file's is not used).
+ */
+export function buildConcatList(paths: string[], durations?: readonly (number | null)[]): string {
   if (paths.length === 0) throw new MediaInputError('concat needs at least one path');
   const lines = ['ffconcat version 1.0'];
-  for (const p of paths) {
+  paths.forEach((p, i) => {
     if (typeof p !== 'string' || p.length === 0) throw new MediaInputError('concat path must be a non-empty string');
     if (/[\r\n\0]/.test(p)) throw new MediaInputError('concat path must not contain line breaks or NUL');
     // Inside '...' nothing is special, so a quote is written as: close, escaped quote, reopen.
     lines.push(`file '${resolve(p).replaceAll("'", "'\\''")}'`);
-  }
+    const duration = i < paths.length - 1 ? durations?.[i] : null;
+    if (duration !== null && duration !== undefined) {
+      if (!(duration > 0)) throw new MediaInputError(`concat duration must be positive, got ${duration}`);
+      lines.push(`duration ${formatSeconds(duration)}`);
+    }
+  });
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Where a concat copy starts the mp4/mov file after this one: its video's own length. The file's duration
+ * can be longer (audio that outlasts the picture) or rounded (an mp4's to the millisecond), and
+ * the concat demuxer would hold the last frame that much longer. A stream one frame shorter than
+ * its frames at its rate stored its last frame with zero duration: that frame counts. Null: unknown.
+ */
+export function concatCopyJoinDuration(info: MediaInfo): number | null {
+  // Only an mp4/mov stream's duration is its length; Matroska's DURATION tag is where it ends.
+  if (!isMovFamilyMuxer(muxerForContainer(info.container))) return null;
+  const v = info.video;
+  // A picture that starts after the file (an empty edit) ends that much after its length: the file's duration covers it.
+  if ((v.startOffsetSec ?? 0) > 0.001) return null;
+  const stream = v.durationSec && v.durationSec > 0 ? v.durationSec : null;
+  if (stream === null || v.variableFrameRate) return stream;
+  const byCount = v.frameCount && v.fps > 0 ? v.frameCount / v.fps : null;
+  const zeroLast = byCount !== null && Math.abs(byCount - stream - 1 / v.fps) < 0.001;
+  return zeroLast ? byCount : stream;
 }
 
 /** The concat demuxer reading a list of server-written absolute paths (hence -safe 0). */
@@ -335,9 +400,16 @@ export function concatDemuxerInput(listFile: string): string[] {
   return ['-f', 'concat', '-safe', '0', '-i', pathArg(listFile)];
 }
 
+/**
+ * Joins the list by stream copy. Into mp4/mov, -copyts keeps the demuxer's timestamps: without it,
+ * audio that starts before the first frame (a smart cut's copied AAC, its lead cut by an edit list)
+ * would move the whole output's picture later by that lead. Other muxers would be handed negative
+ * timestamps they cannot write as such.
+ */
 export function buildConcatCopyArgs(p: { listFile: string; output: string; muxer: string }): string[] {
   return [
     ...COMMON_ARGS,
+    ...(isMovFamilyMuxer(p.muxer) ? ['-copyts'] : []),
     ...concatDemuxerInput(p.listFile),
     ...STREAM_COPY,
     ...muxerArgs(p.muxer),
@@ -377,15 +449,16 @@ export function videoDurationOf(info: MediaInfo): number {
 
 /**
  * Re-encoding concat for inputs that differ. Every input is scaled (letterboxed) to the
- * first input's display size and frame rate, and each segment's video and audio are cut
- * or padded to the same frame-quantised length, so A/V sync holds at every join.
+ * first input's display size and re-timed to its stated frame rate (concatFilterTiming: a VFR
+ * input's frames each shown from the output frame at or after its time), and each segment's video
+ * and audio are cut or padded to the same frame-quantised length, so A/V sync holds at every join.
  */
 export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaInfo }[]; output: string }): string[] {
   const first = p.inputs[0];
   if (!first) throw new MediaInputError('concat needs at least one input');
 
   const v0 = first.info.video;
-  const rate = parseFraction(v0.frameRate) ?? frameRateFraction(v0.fps);
+  const { rate } = concatFilterTiming(p.inputs.map((input) => input.info));
   if (rate.num / rate.den > MAX_FPS) throw new MediaInputError(`frame rate too high: ${fractionText(rate)}`);
   const firstSar = squareSar(v0.sar);
   const width = even(positiveInt('width', v0.width) * (firstSar ? firstSar.num / firstSar.den : 1));
@@ -403,13 +476,16 @@ export function buildConcatFilterArgs(p: { inputs: { path: string; info: MediaIn
     const samples = Math.round(((frames * rate.den) / rate.num) * OUTPUT_SAMPLE_RATE);
 
     const video = [
-      'setpts=PTS-STARTPTS',
+      // Each output frame shows the source frame whose interval covers its time: frames are moved
+      // up to the next output tick (round=up), never shown before their time. The tolerance keeps
+      // a frame whose time a coarse time base rounded just past its tick (33.4 ms) on that tick.
+      `setpts=PTS-STARTPTS-${formatSeconds(COVER_TOLERANCE_SEC)}/TB`,
       // Anamorphic input: make its pixels square before fitting it into the frame.
       ...(squareSar(info.video.sar) ? ['scale=trunc(iw*sar/2)*2:ih', 'setsar=1'] : []),
       `scale=${width}:${height}:force_original_aspect_ratio=decrease:force_divisible_by=2`,
       `pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2`,
       'setsar=1',
-      `fps=${fractionText(rate)}`,
+      `fps=${fractionText(rate)}:round=up`,
       'format=yuv420p',
       // Clone the last frame in case the video stream is shorter than the container.
       'tpad=stop=-1:stop_mode=clone',

@@ -27,6 +27,11 @@ export interface VideoStreamInfo {
    * trim keeps the source's frame times instead of a constant rate. Absent means constant.
    */
   variableFrameRate?: boolean;
+  /**
+   * A VFR stream's base rate (ffprobe's r_frame_rate, e.g. "30/1" for a capture that dropped frames)
+   * when it is a plausible frame rate rather than a timestamp grid (90000/1); absent otherwise.
+   */
+  nominalFrameRate?: string;
   /** Display rotation from the stream's display matrix, normalised to 0, 90, 180 or 270; absent means 0. */
   rotation?: number;
 }

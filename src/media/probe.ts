@@ -9,6 +9,8 @@ type Json = Record<string, unknown>;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_FPS = 1000;
+/** The highest base rate taken as a VFR stream's nominal frame rate; above it r_frame_rate is a timestamp grid. */
+const MAX_NOMINAL_FPS = 240;
 const WEBM_VIDEO_CODECS = new Set(['vp8', 'vp9', 'av1']);
 const WEBM_AUDIO_CODECS = new Set(['opus', 'vorbis']);
 
@@ -58,7 +60,7 @@ function rate(v: unknown): (Fraction & { text: string; value: number }) | null {
  * the two agree within 1 %. When they do not, the frames are not on r_frame_rate's grid one
  * after another: the stream has a variable frame rate, whose average is the rate.
  */
-function chooseRate(stream: Json): { text: string; value: number; variable: boolean } | null {
+function chooseRate(stream: Json): { text: string; value: number; variable: boolean; nominal?: string } | null {
   const avg = rate(stream.avg_frame_rate);
   const real = rate(stream.r_frame_rate);
   if (avg && real && Math.abs(real.value - avg.value) / avg.value <= 0.01) return { ...real, variable: false };
@@ -75,7 +77,10 @@ function chooseRate(stream: Json): { text: string; value: number; variable: bool
   const base = parseFraction(text(stream.r_frame_rate));
   const multiple = avg && base ? base.num / base.den / avg.value : null;
   const fieldRate = multiple !== null && Math.abs(multiple - Math.round(multiple)) < 0.001;
-  if (avg) return { ...avg, variable: multiple !== null && !fieldRate };
+  const variable = multiple !== null && !fieldRate;
+  // A base rate a capture could have been made at (not a timestamp grid) is what the VFR stream nominally runs at.
+  const nominal = variable && real && real.value <= MAX_NOMINAL_FPS && real.value >= avg!.value ? real.text : null;
+  if (avg) return { ...avg, variable, ...(nominal ? { nominal } : {}) };
   return real ? { ...real, variable: false } : null;
 }
 
@@ -206,6 +211,7 @@ export function parseProbeOutput(json: unknown, opts: ParseProbeOptions = {}): P
     startOffsetSec: startOffset(format, video),
     rotation,
     ...(chosenRate.variable ? { variableFrameRate: true } : {}),
+    ...(chosenRate.nominal ? { nominalFrameRate: chosenRate.nominal } : {}),
   };
 
   const tags = isObject(format.tags) ? format.tags : {};

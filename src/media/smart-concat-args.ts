@@ -2,6 +2,7 @@ import { COMMON_ARGS, concatDemuxerInput, pathArg, type Fraction } from './argv.
 import { MediaInputError } from './errors.js';
 import type { MediaInfo } from './media-info.js';
 import { matchedPieceEncoderArgs } from './smart-cut-args.js';
+import { joinAudioDropArgs, type AudioJoin } from './smart-concat-audio.js';
 import type { ConcatStreamDetails, SmartConcatTarget } from './smart-concat-plan.js';
 
 type Json = Record<string, unknown>;
@@ -154,6 +155,8 @@ export function buildSmartConcatEncodeArgs(p: { input: string; output: string; i
     video,
     ...audioArgs,
     ...matchedPieceEncoderArgs({ timescale: t.timeBase.den, pixFmt: t.pixFmt, profile: t.profile, level: t.level }),
+    // The encoder time base above is the video's: on it, AAC packet times would round off the sample grid (1022/1025-sample steps).
+    ...(t.audio ? ['-enc_time_base:a', `1/${t.audio.sampleRate}`] : []),
     ...(t.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${t.dtsShiftTicks}`] : []),
     '-video_track_timescale',
     timescale,
@@ -170,7 +173,14 @@ export function buildSmartConcatEncodeArgs(p: { input: string; output: string; i
  * lands on the frame grid) by stream copy. -copyts keeps the demuxer's timestamps: without it, the
  * first file's AAC priming packet (before zero) would move the whole output later by its length.
  */
-export function buildSmartConcatJoinArgs(p: { listFile: string; output: string; withAudio: boolean; timeBase: Fraction }): string[] {
+export function buildSmartConcatJoinArgs(p: {
+  listFile: string;
+  output: string;
+  withAudio: boolean;
+  timeBase: Fraction;
+  /** Where each file after the first starts with its priming, and the audio's sample rate: the AAC packets overlapping a join are dropped (joinAudioDropArgs). */
+  audioJoins?: { joins: AudioJoin[]; sampleRate: number };
+}): string[] {
   return [
     ...COMMON_ARGS,
     '-copyts',
@@ -180,6 +190,7 @@ export function buildSmartConcatJoinArgs(p: { listFile: string; output: string; 
     ...(p.withAudio ? ['-map', '0:a:0'] : []),
     '-c',
     'copy',
+    ...(p.withAudio && p.audioJoins ? joinAudioDropArgs(p.audioJoins.joins, p.audioJoins.sampleRate) : []),
     '-video_track_timescale',
     String(p.timeBase.den),
     '-f',

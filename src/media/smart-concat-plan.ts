@@ -147,6 +147,9 @@ const round = (s: number): number => Math.round(s * 1e6) / 1e6;
  */
 export function planSmartConcat(inputs: SmartConcatInput[]): SmartConcatPlan {
   if (inputs.length === 0) return { ok: false, reason: 'no inputs' };
+  // A VFR input is re-timed to a constant rate only by a filter concat, which records it.
+  const vfr = inputs.findIndex((input) => input.info.video.variableFrameRate);
+  if (vfr >= 0) return { ok: false, reason: `input ${vfr} has a variable frame rate (a filter concat re-times it to a constant rate)` };
   const keys = inputs.map(copyKey);
   // The target is what leaves the fewest seconds to re-encode: each file counts once, as it is re-encoded once.
   const weight = new Map<string, number>();

@@ -6,6 +6,7 @@ import type { MediaInfo } from './media-info.js';
 import { captureProcess, createProgressReporter, runFfmpeg } from './runner.js';
 import { buildSmartCutConcatList, type ConcatPiece } from './smart-cut-args.js';
 import { buildConcatStreamProbeArgs, buildFirstVideoPacketArgs, buildSmartConcatEncodeArgs, buildSmartConcatJoinArgs, parseConcatStreamDetails } from './smart-concat-args.js';
+import { buildLeadingAudioPacketsArgs, joinTimesSec, parsePrimingPackets, type AudioJoin } from './smart-concat-audio.js';
 import { planSmartConcat, type ConcatStreamDetails, type SmartConcatPlan } from './smart-concat-plan.js';
 
 export interface SmartConcatSource {
@@ -63,6 +64,15 @@ async function probeDetails(p: ProbeParams): Promise<(ConcatStreamDetails | null
   return p.inputs.map((input) => details.get(input.path) ?? null);
 }
 
+/** Where each piece after the first starts in the join, with its priming packets (one small probe per distinct file). */
+async function audioJoinsOf(pieces: readonly ConcatPiece[], p: ProbeParams): Promise<AudioJoin[]> {
+  const later = pieces.slice(1);
+  const distinct = [...new Set(later.map((piece) => piece.path))];
+  const priming = new Map(await Promise.all(distinct.map(async (path) => [path, parsePrimingPackets(await probeJson(p.ffprobePath, buildLeadingAudioPacketsArgs(path), p))] as const)));
+  const starts = joinTimesSec(pieces.map((piece) => piece.duration));
+  return later.map((piece, i) => ({ atSec: starts[i]!, primingSec: priming.get(piece.path) ?? [] }));
+}
+
 /** The plan a smart concat of these inputs would follow, from the same probes a run makes, writing nothing. */
 export async function forecastSmartConcat(p: ProbeParams): Promise<SmartConcatPlan> {
   const details = await probeDetails(p);
@@ -115,7 +125,9 @@ export async function runSmartConcat(p: SmartConcatParams): Promise<SmartConcatO
       const input = p.inputs[step.input]!;
       await run(i, buildSmartConcatEncodeArgs({ input: input.path, output: piecePaths.get(step.input)!, info: input.info, frames: step.frames, target: plan.target }), step.durationSec);
     }
-    const join = buildSmartConcatJoinArgs({ listFile, output: p.output, withAudio: plan.target.audio !== null, timeBase: plan.target.timeBase });
+    const audio = plan.target.audio;
+    const audioJoins = audio ? { joins: await audioJoinsOf(pieces, p), sampleRate: audio.sampleRate } : undefined;
+    const join = buildSmartConcatJoinArgs({ listFile, output: p.output, withAudio: audio !== null, timeBase: plan.target.timeBase, ...(audioJoins ? { audioJoins } : {}) });
     await run(encodes.length, join, plan.lengthSec);
   } finally {
     await Promise.all([listFile, ...piecePaths.values()].map((file) => rm(file, { force: true })));

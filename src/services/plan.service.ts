@@ -3,7 +3,7 @@ import type { InputStager, JobStore, StagedInput, Throughput, VideoStore } from 
 import type { Job } from '../domain/job.js';
 import type { TenantFilter } from '../domain/tenant.js';
 import type { Video } from '../domain/video.js';
-import { canConcatByCopy } from '../media/argv.js';
+import { canConcatByCopy, concatFilterTiming } from '../media/argv.js';
 import type { MediaLogger } from '../media/logger.js';
 import type { MediaInfo } from '../media/media-info.js';
 import { forecastSmartConcat } from '../media/smart-concat.js';
@@ -119,7 +119,7 @@ export class PlanService {
       }
       return {
         method: 'concat-filter',
-        reason: `the inputs differ and cannot be joined by copy (${smart.reason}): every input is re-encoded`,
+        reason: `the inputs differ and cannot be joined by copy (${smart.reason}): every input is re-encoded at ${concatFilterTiming(infos).rateText} fps`,
         expectedDurationSec: total,
         reencodedSec: total,
       };

@@ -10,6 +10,7 @@ import { buildAccurateTrimArgs, buildConcatFilterArgs } from '../../src/media/ar
 import { probeMedia, probeOutput } from '../../src/media/probe.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartCut } from '../../src/media/smart-cut.js';
+import { smartCutInScratch } from '../helpers/concat-exactness-sources.js';
 import { makeFrameCodedClip, readFrameNumbers, zeroLastVideoFrameDuration } from '../helpers/frame-code.js';
 import { decodeErrors, frameTimes, makePng, mustProbe, packetSpans, probeJson, runTool } from '../helpers/media.js';
 
@@ -216,13 +217,7 @@ describe('smart cut of a 60 fps source with AAC audio', { timeout: 90_000 }, () 
     [0.5, 6.9, 30, 384],
     [2.25, 4.1, 135, 111],
   ])('when %f → %f is cut, then every frame comes out once and the audio starts and ends within one frame (16.7 ms) of the video', async (start, end, first, count) => {
-    const scratch = join(dir, `scratch-${++n}`);
-    await mkdir(scratch);
-    const output = join(scratch, 'job.out');
-    const outcome = await runSmartCut({
-      input: src, output, start, end, info: await mustProbe(src),
-      ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', scratchDir: scratch, signal: new AbortController().signal, onProgress: () => {},
-    });
+    const { outcome, output } = await smartCutInScratch(dir, src, start, end);
     expect(outcome).toBe('smart-cut');
     expect(await readFrameNumbers(output)).toEqual(range(first, count));
     expect(await decodeErrors(output)).toBe('');

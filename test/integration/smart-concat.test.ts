@@ -52,9 +52,12 @@ describe('smart concat through the API', { timeout: 120_000 }, () => {
     const other = await makeClip(media, { name: 'mpeg4-small', durationSec: 1, fps: 25, width: 160, height: 120, codec: 'mpeg4', container: 'mkv', audio: false });
     const [a, b] = [await upload(h, clip), await upload(h, other)];
     const job = await concat(h, [a.id, b.id]);
+    const dry = await h.api.post('/api/jobs/run').send({ dryRun: true, jobIds: [job.id] });
+    expect(dry.body.plans[0]).toMatchObject({ method: 'concat-filter' });
+    expect(dry.body.plans[0].reason).toContain('every input is re-encoded at 25/1 fps');
     await run(h, [job.id]);
     const done = await waitForJob(h, job.id, undefined, 60_000);
     expect(done.status, done.error).toBe('completed');
-    expect(done.result).toMatchObject({ method: 'concat-filter', reencodedInputs: [0, 1], fallbackReason: 'no input can be matched by the encoder (input 0: codec mpeg4 is not H.264)' });
+    expect(done.result).toMatchObject({ method: 'concat-filter', reencodedInputs: [0, 1], normalizedFrameRate: '25/1', vfrInputs: [], fallbackReason: 'no input can be matched by the encoder (input 0: codec mpeg4 is not H.264)' });
   });
 });

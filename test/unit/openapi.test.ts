@@ -176,9 +176,9 @@ describe('the OpenAPI document', () => {
     expect(JSON.stringify(Job.properties.errorCode)).toContain('disk_full');
     expect(JSON.stringify(Job.properties.retryable)).toContain('boolean');
     expect(JSON.stringify(Job.properties.result)).toContain('#/components/schemas/JobResult');
-    expect(Object.keys(JobResult.properties)).toEqual(['method', 'firstFrameSec', 'frameCount', 'durationSec', 'reencodedSec', 'fallbackReason', 'reencodedInputs']);
-    // Added for smart concat; trims have none, so it is not required.
-    expect(JobResult.required).not.toContain('reencodedInputs');
+    expect(Object.keys(JobResult.properties)).toEqual(['method', 'firstFrameSec', 'frameCount', 'durationSec', 'reencodedSec', 'fallbackReason', 'reencodedInputs', 'normalizedFrameRate', 'vfrInputs']);
+    // Added for smart concat and the filter concat's rate; trims have none, so they are not required.
+    for (const concatOnly of ['reencodedInputs', 'normalizedFrameRate', 'vfrInputs']) expect(JobResult.required).not.toContain(concatOnly);
     expect(doc.components.schemas.JobPlan.properties.method.anyOf?.[0]?.enum ?? doc.components.schemas.JobPlan.properties.method.enum).toContain('concat-smart');
     expect(DryRunResult).toBeTruthy();
     const runOp = doc.paths['/api/jobs/run'].post;

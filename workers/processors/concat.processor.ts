@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buildConcatCopyArgs, buildConcatFilterArgs, buildConcatList, canConcatByCopy } from '../../src/media/argv.js';
+import { buildConcatCopyArgs, buildConcatFilterArgs, buildConcatList, canConcatByCopy, concatCopyJoinDuration, concatFilterTiming } from '../../src/media/argv.js';
 import { muxerForContainer } from '../../src/media/media-info.js';
 import { runFfmpeg } from '../../src/media/runner.js';
 import { runSmartConcat } from '../../src/media/smart-concat.js';
@@ -13,7 +13,7 @@ export const concatProcessor: Processor = async (ctx) => {
   const common = { ffmpegPath: ctx.ffmpegPath, expectedDurationSec, onProgress: ctx.onProgress, signal: ctx.signal, logger: ctx.logger };
   if (canConcatByCopy(infos)) {
     // The list holds only server-generated storage paths, never client text.
-    await writeFile(ctx.scratchPath, buildConcatList(ctx.inputPaths));
+    await writeFile(ctx.scratchPath, buildConcatList(ctx.inputPaths, infos.map(concatCopyJoinDuration)));
     const container = infos[0]!.container;
     await runFfmpeg({ ...common, args: buildConcatCopyArgs({ listFile: ctx.scratchPath, output: ctx.outputPath, muxer: muxerForContainer(container) }) });
     return { method: 'concat-copy', container, reencodedSec: 0, reencodedInputs: [] };
@@ -32,5 +32,6 @@ export const concatProcessor: Processor = async (ctx) => {
   });
   if (smart.ok) return { method: 'concat-smart', container: 'mp4', reencodedSec: smart.reencodedSec, reencodedInputs: smart.reencodedInputs, fallbackReason: null };
   await runFfmpeg({ ...common, args: buildConcatFilterArgs({ inputs, output: ctx.outputPath }) });
-  return { method: 'concat-filter', container: 'mp4', reencodedInputs: inputs.map((_, i) => i), fallbackReason: smart.reason };
+  const { rateText, vfrInputs } = concatFilterTiming(infos);
+  return { method: 'concat-filter', container: 'mp4', reencodedInputs: inputs.map((_, i) => i), fallbackReason: smart.reason, normalizedFrameRate: rateText, vfrInputs };
 };

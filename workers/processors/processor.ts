@@ -31,6 +31,10 @@ export interface ProcessorResult {
   fallbackReason?: string | null;
   /** A concat's inputs that were re-encoded, by index. */
   reencodedInputs?: number[];
+  /** A filter concat's constant output rate ("30/1"), to which its VFR inputs were re-timed. */
+  normalizedFrameRate?: string;
+  /** A filter concat's inputs with a variable frame rate, by index: re-timed to `normalizedFrameRate`. */
+  vfrInputs?: number[];
 }
 
 export type Processor = (ctx: ProcessorContext) => Promise<ProcessorResult>;

@@ -7,6 +7,8 @@ import {
   buildConcatList,
   buildCopyTrimArgs,
   canConcatByCopy,
+  concatCopyJoinDuration,
+  concatFilterTiming,
   formatSeconds,
   frameRateFraction,
   parseFraction,
@@ -257,9 +259,27 @@ describe('concat list and copy concat', () => {
     expect(buildConcatList(['rel.mp4'])).toBe(`ffconcat version 1.0\nfile '${process.cwd()}/rel.mp4'\n`);
   });
 
+  it('when durations are given, then every file but the last gets its own, to the microsecond', () => {
+    expect(buildConcatList(['/a.mp4', '/b.mp4', '/c.mp4'], [1.7666666, null, 2])).toBe(
+      "ffconcat version 1.0\nfile '/a.mp4'\nduration 1.766667\nfile '/b.mp4'\nfile '/c.mp4'\n",
+    );
+    expect(() => buildConcatList(['/a.mp4', '/b.mp4'], [0, 1])).toThrow(MediaInputError);
+  });
+
+  it('when a concat copy joins a file, then the next starts after its video, not its audio or its rounded file duration', () => {
+    expect(concatCopyJoinDuration(info({ durationSec: 1.767, video: { fps: 30, frameCount: 53, durationSec: 1.766667 } }))).toBe(1.766667);
+    // Its last frame stored with zero duration: 25 frames at 25 fps last 1 s.
+    expect(concatCopyJoinDuration(info({ durationSec: 0.96, video: { frameCount: 25, durationSec: 0.96 } }))).toBe(1);
+    expect(concatCopyJoinDuration(info({ video: { durationSec: null } }))).toBeNull();
+    // Matroska's DURATION tag is where the stream ends, not how long it is: the file's duration stays.
+    expect(concatCopyJoinDuration(info({ container: 'matroska', video: { durationSec: 1.021 } }))).toBeNull();
+    expect(concatCopyJoinDuration(info({ video: { durationSec: 1.5, startOffsetSec: 0.5 } }))).toBeNull();
+  });
+
   it('builds the concat-demuxer copy argv', () => {
     expect(buildConcatCopyArgs({ listFile: '/tmp/list.txt', output: '/out/x.tmp', muxer: 'mov' })).toEqual([
       ...PREFIX,
+      '-copyts',
       '-f', 'concat',
       '-safe', '0',
       '-i', '/tmp/list.txt',
@@ -269,6 +289,7 @@ describe('concat list and copy concat', () => {
       '-f', 'mov',
       '/out/x.tmp',
     ]);
+    expect(buildConcatCopyArgs({ listFile: '/l.txt', output: '/o.tmp', muxer: 'webm' })).not.toContain('-copyts');
     expect(buildConcatCopyArgs({ listFile: '/l.txt', output: '/o.tmp', muxer: 'webm' }).slice(-3)).toEqual([
       '-f', 'webm', '/o.tmp',
     ]);
@@ -349,8 +370,8 @@ describe('buildConcatFilterArgs', () => {
       output: '/out/x.tmp',
     });
     const norm = (i: number, frames: number): string =>
-      `[${i}:v:0]setpts=PTS-STARTPTS,scale=320:240:force_original_aspect_ratio=decrease:force_divisible_by=2,` +
-      `pad=320:240:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=end_frame=${frames}[v${i}]`;
+      `[${i}:v:0]setpts=PTS-STARTPTS-0.001000/TB,scale=320:240:force_original_aspect_ratio=decrease:force_divisible_by=2,` +
+      `pad=320:240:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25:round=up,format=yuv420p,tpad=stop=-1:stop_mode=clone,trim=end_frame=${frames}[v${i}]`;
     const audio = (i: number, samples: number): string =>
       `[${i}:a:0]asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_rates=48000:channel_layouts=stereo,` +
       `apad,atrim=end_sample=${samples}[a${i}]`;
@@ -407,11 +428,26 @@ describe('buildConcatFilterArgs', () => {
     });
     const graph = args[args.indexOf('-filter_complex') + 1]!;
     expect(graph).toContain('scale=722:406:force_original_aspect_ratio=decrease');
-    expect(graph).toContain('fps=30000/1001');
+    expect(graph).toContain('fps=30000/1001:round=up');
     // 2 s at 30000/1001 → 60 frames → 2.002 s → 96096 samples
     expect(graph).toContain('trim=end_frame=60[v0]');
     expect(graph).toContain('atrim=end_sample=96096[a0]');
-    expect(graph).toContain('[1:v:0]setpts=PTS-STARTPTS,scale=trunc(iw*sar/2)*2:ih,setsar=1,scale=722:406');
+    expect(graph).toContain('[1:v:0]setpts=PTS-STARTPTS-0.001000/TB,scale=trunc(iw*sar/2)*2:ih,setsar=1,scale=722:406');
+  });
+
+  it('when the first input has a variable frame rate, then the output takes its nominal rate, else the standard rate nearest its average', () => {
+    const vfr = (video: Partial<MediaInfo['video']>) => info({ video: { fps: 19.25, frameRate: '77/4', variableFrameRate: true, ...video } });
+    expect(concatFilterTiming([vfr({ nominalFrameRate: '30/1' }), info()])).toEqual({ rate: { num: 30, den: 1 }, rateText: '30/1', vfrInputs: [0] });
+    expect(concatFilterTiming([vfr({ fps: 29.937, frameRate: '643937/21510' }), info(), vfr({})]).rateText).toBe('30000/1001');
+    expect(concatFilterTiming([vfr({})]).rateText).toBe('24000/1001');
+    expect(concatFilterTiming([info(), vfr({})])).toEqual({ rate: { num: 25, den: 1 }, rateText: '25/1', vfrInputs: [1] });
+    const graph = (infos: MediaInfo[]) => {
+      const args = buildConcatFilterArgs({ inputs: infos.map((i, k) => ({ path: `/in/${k}.mp4`, info: i })), output: '/o.mp4' });
+      return [args[args.indexOf('-filter_complex') + 1]!, args[args.indexOf('-r') + 1]!];
+    };
+    const [g, r] = graph([vfr({ nominalFrameRate: '30/1' }), info()]);
+    expect(r).toBe('30');
+    expect(g).toContain('fps=30:round=up');
   });
 
   it('rejects empty and invalid inputs', () => {

@@ -143,6 +143,12 @@ describe('parseProbeOutput: accepted files', () => {
     vfr.streams[0].r_frame_rate = '90000/1';
     vfr.streams[0].avg_frame_rate = '2987/100';
     expect(okInfo(parseProbeOutput(vfr)).video).toMatchObject({ fps: 29.87, frameRate: '2987/100', variableFrameRate: true });
+    expect(okInfo(parseProbeOutput(vfr)).video.nominalFrameRate).toBeUndefined();
+
+    const droppedFrames = copy(MP4_H264_AAC);
+    droppedFrames.streams[0].r_frame_rate = '30/1';
+    droppedFrames.streams[0].avg_frame_rate = '77/4';
+    expect(okInfo(parseProbeOutput(droppedFrames)).video).toMatchObject({ frameRate: '77/4', variableFrameRate: true, nominalFrameRate: '30/1' });
 
     const fieldRate = copy(MP4_H264_AAC);
     fieldRate.streams[0].r_frame_rate = '50/1';

@@ -10,6 +10,7 @@ import {
   buildSmartConcatJoinArgs,
   parseConcatStreamDetails,
 } from '../../../src/media/smart-concat-args.js';
+import { joinTimesSec, parsePrimingPackets } from '../../../src/media/smart-concat-audio.js';
 import { MAIN_TARGET } from './smart-concat-fixtures.js';
 
 const TARGET = MAIN_TARGET;
@@ -45,6 +46,7 @@ describe('buildSmartConcatEncodeArgs', () => {
       '-c:v', 'libx264', '-preset', 'superfast', '-crf', '18', '-bf', '0',
       '-pix_fmt', 'yuv420p', '-profile:v', 'high', '-level:v', '40',
       '-x264-params', 'stitchable=1:sps-id=1',
+      '-enc_time_base:a', '1/48000',
       '-bsf:v', 'setts=dts=DTS-1024',
       '-video_track_timescale', '15360',
       '-map_metadata', '-1',
@@ -96,6 +98,31 @@ describe('buildSmartConcatJoinArgs', () => {
       '-f', 'mp4', '/tmp/o.mp4',
     ]);
     expect(buildSmartConcatJoinArgs({ listFile: '/tmp/l', output: '/tmp/o.mp4', withAudio: false, timeBase: { num: 1, den: 90000 } })).not.toContain('0:a:0');
+  });
+
+  it('when the joins are given, then the packet reaching past each join and the next file\'s priming packets are dropped', () => {
+    const [second, third] = joinTimesSec([2, 4, 2]);
+    const joins = [{ atSec: second!, primingSec: [-1024 / 48000] }, { atSec: third!, primingSec: [-2112 / 48000, -1088 / 48000] }];
+    const args = buildSmartConcatJoinArgs({ listFile: '/l', output: '/o.mp4', withAudio: true, timeBase: { num: 1, den: 15360 }, audioJoins: { joins, sampleRate: 48000 } });
+    const window = (from: string, to: string) => `between(pts*tb\\,${from}\\,${to})`;
+    expect(args.slice(args.indexOf('-bsf:a'), args.indexOf('-bsf:a') + 2)).toEqual([
+      '-bsf:a',
+      'noise=drop=' + [
+        window('1.978698', '1.999969'), window('1.978635', '1.978698'),
+        window('5.978698', '5.999969'), window('5.955969', '5.956031'), window('5.977302', '5.977365'),
+      ].join('+'),
+    ]);
+    expect(joinTimesSec([1.0000004, 1.0000004, 3])).toEqual([1, 2]);
+    expect(buildSmartConcatJoinArgs({ listFile: '/l', output: '/o.mp4', withAudio: true, timeBase: { num: 1, den: 15360 }, audioJoins: { joins: [], sampleRate: 48000 } })).not.toContain('-bsf:a');
+  });
+
+  it('when the first audio packets are probed, then those ending by the first sample are priming', () => {
+    const packet = (pts: string, duration: string) => ({ pts_time: pts, duration_time: duration });
+    expect(parsePrimingPackets({ packets: [packet('-0.021333', '0.021333'), packet('0.000000', '0.021333')] })).toEqual([-0.021333]);
+    // A copied packet that starts before the first frame holds sound after it: not priming.
+    expect(parsePrimingPackets({ packets: [packet('-0.018667', '0.021333'), packet('0.002667', '0.021333')] })).toEqual([]);
+    expect(parsePrimingPackets({ packets: [packet('-0.044000', '0.021333'), packet('-0.022667', '0.021333'), packet('-0.001333', '0.021333')] })).toEqual([-0.044, -0.022667]);
+    expect(parsePrimingPackets(null)).toEqual([]);
   });
 });
 

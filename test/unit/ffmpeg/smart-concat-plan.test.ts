@@ -49,6 +49,11 @@ const intro: SmartConcatInput = {
 };
 
 describe('planSmartConcat', () => {
+  it('when an input has a variable frame rate, then there is no smart concat: only a filter concat re-times it, and says so', () => {
+    const vfr: SmartConcatInput = { ...intro, info: { ...intro.info, video: { ...intro.info.video, variableFrameRate: true } } };
+    expect(planSmartConcat([main, vfr])).toEqual({ ok: false, reason: 'input 1 has a variable frame rate (a filter concat re-times it to a constant rate)' });
+  });
+
   it('when a short intro comes before a long main, then the main is the target and only the intro is re-encoded, at the main\'s rate', () => {
     const plan = planSmartConcat([intro, main]);
     expect(plan).toMatchObject({ ok: true, targetInput: 1, reencodedInputs: [0], reencodedSec: 10, lengthSec: 610 });

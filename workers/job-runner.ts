@@ -4,6 +4,7 @@ import type { JobErrorCode, JobFailure, JobResult } from '../src/domain/job.js';
 import type { Execution, JobLifecycle } from '../src/core/lifecycle.js';
 import type { StagedInput } from '../src/core/ports.js';
 import { extensionForContainer } from '../src/media/media-info.js';
+import { describeCopiedOutput } from '../src/media/copied-output.js';
 import type { OutputProbe } from '../src/media/output-probe.js';
 import { FfmpegError } from '../src/media/runner.js';
 import { toProbedMetadata } from '../src/services/media-metadata.js';
@@ -177,7 +178,9 @@ export class JobRunner {
         write(percent);
       },
     });
-    const probed = await this.d.probe(files.outputPath, stop.signal);
+    // A stream copy's output needs no ffprobe where its sample tables tell what ffprobe would.
+    const described = result.streamsCopiedFrom ? await describeCopiedOutput(files.outputPath, result.streamsCopiedFrom).catch(() => null) : null;
+    const probed = described ?? (await this.d.probe(files.outputPath, stop.signal));
     if (!probed.ok) throw new CodedError('output_unreadable', `FFmpeg wrote an output that does not probe: ${probed.reason}`);
     const frames = probed.frames;
     if (!frames) throw new CodedError('output_unreadable', 'ffprobe cannot count the frames of the output FFmpeg wrote.');

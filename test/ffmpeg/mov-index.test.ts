@@ -3,11 +3,13 @@
  * durations; the last packet of a track aside, whose duration ffmpeg derives its own way), and the
  * file's start time as ffprobe gives it; or refuse, so that the caller asks ffprobe instead.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConcatCopyArgs, buildConcatList, concatCopyJoinDuration } from '../../src/media/argv.js';
 import { runCopyTrim } from '../../src/media/copy-trim.js';
+import { runFfmpeg } from '../../src/media/runner.js';
 import { movStartTime, readMovIndex, trackPackets } from '../../src/media/mov-index.js';
 import { describeCopiedOutput } from '../../src/media/copied-output.js';
 import { movListing } from '../../src/media/mov-listing.js';
@@ -127,6 +129,21 @@ describe('describeCopiedOutput', { timeout: 60_000 }, () => {
     await runCopyTrim({ input, output, start, end, info, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {} });
     const probed = await probeOutputOnce(output, { ffprobePath: 'ffprobe' });
     expect(await describeCopiedOutput(output, info)).toEqual(probed);
+  });
+
+  it('when two copy trims are joined by a concat copy, then it describes the join as ffprobe does', async () => {
+    const input = sources['B-frames']!;
+    const info = await mustProbe(input);
+    const pieces = [join(dir, 'piece-a.mp4'), join(dir, 'piece-b.mp4')];
+    const cut = { input, info, ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {} };
+    await runCopyTrim({ ...cut, output: pieces[0]!, start: 1, end: 2.5 });
+    await runCopyTrim({ ...cut, output: pieces[1]!, start: 3, end: 4.5 });
+    const infos = await Promise.all(pieces.map((piece) => mustProbe(piece)));
+    const listFile = join(dir, 'pieces.ffconcat');
+    await writeFile(listFile, buildConcatList(pieces, infos.map(concatCopyJoinDuration)));
+    const output = join(dir, 'joined.mp4');
+    await runFfmpeg({ args: buildConcatCopyArgs({ listFile, output, muxer: 'mp4' }), expectedDurationSec: 3 });
+    expect(await describeCopiedOutput(output, infos[0]!)).toEqual(await probeOutputOnce(output, { ffprobePath: 'ffprobe' }));
   });
 
   it('when the output is not mp4 or mov, then it leaves it to ffprobe', async () => {

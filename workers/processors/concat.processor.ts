@@ -16,7 +16,7 @@ export const concatProcessor: Processor = async (ctx) => {
     await writeFile(ctx.scratchPath, buildConcatList(ctx.inputPaths, infos.map(concatCopyJoinDuration)));
     const container = infos[0]!.container;
     await runFfmpeg({ ...common, args: buildConcatCopyArgs({ listFile: ctx.scratchPath, output: ctx.outputPath, muxer: muxerForContainer(container) }) });
-    return { method: 'concat-copy', container, reencodedSec: 0, reencodedInputs: [] };
+    return { method: 'concat-copy', container, reencodedSec: 0, reencodedInputs: [], streamsCopiedFrom: infos[0]! };
   }
   const inputs = ctx.inputPaths.map((file, i) => ({ path: file, info: infos[i]! }));
   const smart = await runSmartConcat({

@@ -1,6 +1,7 @@
 import type { Job } from '../../src/domain/job.js';
 import type { Video } from '../../src/domain/video.js';
 import type { MediaLogger } from '../../src/media/logger.js';
+import type { MediaInfo } from '../../src/media/media-info.js';
 
 export interface ProcessorContext {
   job: Job;
@@ -31,6 +32,11 @@ export interface ProcessorResult {
   fallbackReason?: string | null;
   /** A concat's inputs that were re-encoded, by index. */
   reencodedInputs?: number[];
+  /**
+   * The input whose streams the output copies unchanged (a copy trim, a concat copy): the output is
+   * then described from its sample tables and this input's codecs, where its container allows.
+   */
+  streamsCopiedFrom?: MediaInfo;
   /** A filter concat's constant output rate ("30/1"), to which its VFR inputs were re-timed. */
   normalizedFrameRate?: string;
   /** A filter concat's inputs with a variable frame rate, by index: re-timed to `normalizedFrameRate`. */

@@ -29,7 +29,7 @@ export const trimProcessor: Processor = async (ctx) => {
   };
   if (params.mode === 'copy') {
     await runCopyTrim(cut);
-    return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null };
+    return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null, streamsCopiedFrom: info };
   }
   let fallbackReason = `codec ${info.video.codec} is not H.264`;
   if (info.video.codec === 'h264') {

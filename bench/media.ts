@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { mustRun } from './proc.js';
-import { BOX_BASE, BOX_CYCLE, BOX_SIZE, BOX_STEP, FPS, INTRO_FPS, INTRO_SECONDS, SOURCE_SECONDS } from './spec.js';
+import { BOX_BASE, BOX_CYCLE, BOX_SIZE, BOX_STEP, FPS, INTRO_FPS, INTRO_SECONDS, SMALL_SECONDS, SMALL_SIZE, SOURCE_SECONDS } from './spec.js';
 
 export interface Media {
   dir: string;
@@ -14,6 +14,8 @@ export interface Media {
   pieces: [string, string];
   /** A 10 s intro that differs from the source in size and frame rate (1280x720 at 25 fps), numbered the same way. */
   intro: string;
+  /** A 2-minute 640x360 source, otherwise like the main one. */
+  small: string;
 }
 
 const VERSION = 'media-v1';
@@ -81,9 +83,11 @@ export async function ensureMedia(cacheDir: string, log: (m: string) => void): P
     big: path.join(dir, 'big.mp4'),
     pieces: [path.join(dir, 'piece-0-60.mp4'), path.join(dir, 'piece-60-120.mp4')],
     intro: path.join(dir, 'intro-720p25-10s.mp4'),
+    small: path.join(dir, 'small-360p30-120s.mp4'),
   };
   // Added after media-v1 was first made: built on its own when missing, so the big files are kept.
   await build(media.intro, (tmp) => mustRun('ffmpeg', sourceArgs(tmp, '1280x720', INTRO_FPS, INTRO_SECONDS), { timeoutMs: 5 * 60_000 }).then(() => {}), log);
+  await build(media.small, (tmp) => mustRun('ffmpeg', sourceArgs(tmp, SMALL_SIZE, FPS, SMALL_SECONDS), { timeoutMs: 5 * 60_000 }).then(() => {}), log);
   const manifest = path.join(dir, 'manifest.json');
   if (existsSync(manifest)) {
     const known = JSON.parse(await readFile(manifest, 'utf8')) as { files: string[] };

@@ -10,6 +10,7 @@ import { withTimeout } from './measure.js';
 import { killGroup, liveCommandGroups } from './proc.js';
 import { mergeWithPrevious, renderBenchmarksMd, renderTable, writeResults, type BenchResults } from './report.js';
 import { accurateTrimRow } from './rows/accurate-trim.js';
+import { accurateTrimSmallRow } from './rows/accurate-trim-small.js';
 import { concatRow } from './rows/concat.js';
 import { copyTrimRow } from './rows/copy-trim.js';
 import { downloadRow } from './rows/download.js';
@@ -22,7 +23,7 @@ import { killAllServiceProcesses, logTail, newIsolation, startService, stopProce
 import { teardown } from './teardown.js';
 
 // Order matters: run1000 stops the worker, so every row that needs FFmpeg comes before it.
-const ROWS: Row[] = [copyTrimRow, concatRow, smartConcatRow, accurateTrimRow, uploadRow, downloadRow, runPendingRow, getJobLoadRow, listJobsRow];
+const ROWS: Row[] = [copyTrimRow, concatRow, smartConcatRow, accurateTrimRow, accurateTrimSmallRow, uploadRow, downloadRow, runPendingRow, getJobLoadRow, listJobsRow];
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS_FILE = path.join(repoRoot, 'bench', 'results', 'latest.json');

@@ -5,6 +5,9 @@ export const GOP_FRAMES = 60;
 /** The smart-concat row's intro: another size and frame rate than the source. */
 export const INTRO_SECONDS = 10;
 export const INTRO_FPS = 25;
+/** The small-source smart-cut row's source: 640x360 at the source's rate, numbered the same way. */
+export const SMALL_SIZE = '640x360';
+export const SMALL_SECONDS = 120;
 export const BOX_SIZE = 96;
 /** The box luma cycles through this many values, one step per frame. */
 export const BOX_CYCLE = 40;

@@ -6,6 +6,7 @@ import { captureProcess, runFfmpeg } from './runner.js';
 import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList, videoPackets } from './smart-cut-args.js';
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
 import type { SmartCutParams } from './smart-cut.js';
+import { withDerivedDts } from './derived-dts.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
 /** Like a smart cut's: `start` and `end` count from the first video frame. */
@@ -92,10 +93,11 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
   if (listed.some((l) => l.packets === null)) return 'the packets around the cut points cannot be listed';
   const listings = listed.map((l) => l.packets!);
   const ticksPerSec = layout.video.timeBase.den / layout.video.timeBase.num;
+  const fps = p.info.video.fps > 0 ? p.info.video.fps : 25;
+  if (p.info.container === 'matroska') listings.forEach((l, i) => (listings[i] = withDerivedDts(l, layout.video.index, ticksPerSec / fps)));
   const windows = listed.map((l, i) => ({ packets: videoPackets(listings[i]!, layout.video.index), endTicks: Math.round(l.toSec * ticksPerSec) }));
   if (windows.some((w) => w.packets === null)) return 'video packets without timestamps';
   const video = windows.map((w) => ({ packets: w.packets!, endTicks: w.endTicks }));
-  const fps = p.info.video.fps > 0 ? p.info.video.fps : 25;
   const firstFrameSec = layout.origin + (p.info.video.startOffsetSec ?? 0);
   const planInput = {
     start: p.start,

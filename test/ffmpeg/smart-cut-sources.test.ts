@@ -144,11 +144,12 @@ describe('smart cut of other sources', { timeout: 120_000 }, () => {
     }, 60_000);
 
     it.each([
-      ['on an IDR picture', 3, 5.5],
-      ['just before an IDR picture', 2.95, 5],
-      ['just after an open-GOP I-frame, with an IDR picture later in the range', 1.04, 4.2],
+      ['on an open-GOP I-frame', 2, 4.5],
+      ['just before an open-GOP I-frame', 1.95, 4],
+      ['just after an open-GOP I-frame', 1.04, 4.2],
       ['between I-frames', 1.5, 6.5],
-    ])('when the start is %s (%f → %f), then the copy starts on an IDR picture and the frames are exact', async (_what, start, end) => {
+      ['just after an IDR picture, with the next one in the range', 3.04, 6.5],
+    ])('when the start is %s (%f → %f), then the copy starts on the next IDR picture and the frames are exact', async (_what, start, end) => {
       await expectExactSmartCut(open, start, end);
     });
 

@@ -7,9 +7,10 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FfmpegError, liveProcessCount } from '../../src/media/runner.js';
 import { forecastSmartCut, runSmartCut, type SmartCutOutcome } from '../../src/media/smart-cut.js';
 import { readFrameNumbers } from '../helpers/frame-code.js';
-import { decodeErrors, mustProbe, probeJson } from '../helpers/media.js';
+import { decodeErrors, makeColourStepClip, mustProbe, probeJson } from '../helpers/media.js';
 import {
   SOURCE_FPS,
   makeClosedGopSource,
@@ -118,6 +119,21 @@ describe('smart cut of other sources', { timeout: 120_000 }, () => {
 
     it('when the range runs to the end of the file (0.3 → 6), then every frame to the last comes out', async () => {
       await expectExactSmartCut(mkv, 0.3, 6);
+    });
+
+    it('when aborted, then it rejects as aborted, leaves no ffmpeg running and removes the copied span and the pieces', async () => {
+      const picture = await makeColourStepClip(dir, { colours: ['red', 'green', 'blue'], secondsEach: 4, fps: 25, gop: 50, bframes: true, audio: true, width: 640, height: 360 });
+      const long = await makeMatroska(dir, picture, 'long');
+      const controller = new AbortController();
+      const scratch = join(dir, 'scratch-abort');
+      await mkdir(scratch);
+      const run = runSmartCut({
+        input: long, output: join(scratch, 'job.out'), start: 0.5, end: 11, info: await mustProbe(long), ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe',
+        scratchDir: scratch, signal: controller.signal, onProgress: () => controller.abort(),
+      });
+      await expect(run).rejects.toSatisfy((err: unknown) => err instanceof FfmpegError && err.aborted);
+      expect(liveProcessCount()).toBe(0);
+      expect(await readdir(scratch)).toEqual([]);
     });
   });
 

@@ -41,8 +41,8 @@ export async function makeEditListMp4(dir: string, source: string, skipSec: numb
   return out;
 }
 
-export async function makeMatroska(dir: string, source: string): Promise<string> {
-  const out = join(dir, 'source.mkv');
+export async function makeMatroska(dir: string, source: string, name = 'source'): Promise<string> {
+  const out = join(dir, `${name}.mkv`);
   await ffmpeg(['-i', source, '-c', 'copy', '-f', 'matroska', out]);
   return out;
 }

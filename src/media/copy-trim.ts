@@ -6,7 +6,7 @@ import { captureProcess, runFfmpeg } from './runner.js';
 import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList, videoPackets } from './smart-cut-args.js';
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
 import type { SmartCutParams } from './smart-cut.js';
-import { plannableListing } from './smart-cut-listing.js';
+import { copiedListing } from './smart-cut-listing.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
 /** Like a smart cut's: `start` and `end` count from the first video frame. */
@@ -94,7 +94,7 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
   const listings = listed.map((l) => l.packets!);
   const ticksPerSec = layout.video.timeBase.den / layout.video.timeBase.num;
   const fps = p.info.video.fps > 0 ? p.info.video.fps : 25;
-  listings.forEach((l, i) => (listings[i] = plannableListing(l, layout.video.index, p.info.container, ticksPerSec / fps)));
+  listings.forEach((l, i) => (listings[i] = copiedListing(l, layout.video.index, p.info.container, ticksPerSec / fps)));
   const windows = listed.map((l, i) => ({ packets: videoPackets(listings[i]!, layout.video.index), endTicks: Math.round(l.toSec * ticksPerSec) }));
   if (windows.some((w) => w.packets === null)) return 'video packets without timestamps';
   const video = windows.map((w) => ({ packets: w.packets!, endTicks: w.endTicks }));

@@ -15,18 +15,27 @@ export function withDerivedDts(listing: StreamPacket[], videoIndex: number, fram
 }
 
 /**
- * The listing without the video packets before its first keyframe that is kept: an MPEG-TS seek
- * lands on any packet, and an edit list starting inside a GOP leaves the packets before its start
- * marked to be discarded (the GOP's head, which the demuxer reads only to decode from).
+ * The listing without the video packets the demuxer marks to be discarded: those before the start of
+ * an edit list that starts inside a GOP (read only to decode from, never passed on by a copy).
  */
-export function fromFirstKeptKeyframe(listing: StreamPacket[], videoIndex: number): StreamPacket[] {
-  const first = listing.findIndex((p) => p.stream === videoIndex && p.key && !p.discard);
+export function withoutDiscardedVideo(listing: StreamPacket[], videoIndex: number): StreamPacket[] {
+  return listing.filter((p) => p.stream !== videoIndex || !p.discard);
+}
+
+/** The listing without the video packets before its first keyframe (an MPEG-TS seek lands on any packet). */
+export function fromFirstKeyframe(listing: StreamPacket[], videoIndex: number): StreamPacket[] {
+  const first = listing.findIndex((p) => p.stream === videoIndex && p.key);
   if (first < 0) return listing;
   return listing.filter((p, i) => i >= first || p.stream !== videoIndex);
 }
 
-/** The fix-ups the smart cut plans a source's listing with, whatever its container. */
-export function plannableListing(listing: StreamPacket[], videoIndex: number, container: string, frameTicks: number): StreamPacket[] {
+/** A listing of the source as a copy of it passes the packets on: decode times filled in, discarded packets left out. */
+export function copiedListing(listing: StreamPacket[], videoIndex: number, container: string, frameTicks: number): StreamPacket[] {
   const timed = container === 'matroska' ? withDerivedDts(listing, videoIndex, frameTicks) : listing;
-  return fromFirstKeptKeyframe(timed, videoIndex);
+  return withoutDiscardedVideo(timed, videoIndex);
+}
+
+/** The same, starting on a keyframe, as the smart cut's planning takes a window. */
+export function plannableListing(listing: StreamPacket[], videoIndex: number, container: string, frameTicks: number): StreamPacket[] {
+  return fromFirstKeyframe(copiedListing(listing, videoIndex, container, frameTicks), videoIndex);
 }

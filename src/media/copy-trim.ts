@@ -6,7 +6,7 @@ import { captureProcess, runFfmpeg } from './runner.js';
 import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList, videoPackets } from './smart-cut-args.js';
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
 import type { SmartCutParams } from './smart-cut.js';
-import { copiedListing } from './smart-cut-listing.js';
+import { copiedListing, listingStart } from './smart-cut-listing.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
 /** Like a smart cut's: `start` and `end` count from the first video frame. */
@@ -69,7 +69,7 @@ async function list(p: CopyTrimParams, origin: number): Promise<{ json: unknown;
     windowsOf(p.start, p.end).map(async ({ from, to }, i) => {
       const toSec = firstFrame + to;
       // From the very start when the window reaches it: an MPEG-TS seek can land after the first keyframe.
-      const args = buildPacketProbeArgs(p.input, from > 0 ? firstFrame + from : 0, toSec + INTERLEAVE_SLACK_SEC, i === 0);
+      const args = buildPacketProbeArgs(p.input, from > 0 ? listingStart(p.info.container, firstFrame + from) : 0, toSec + INTERLEAVE_SLACK_SEC, i === 0);
       const res = await captureProcess(p.ffprobePath, args, { tool: 'ffprobe', signal: p.signal, timeoutMs: PROBE_TIMEOUT_MS, logger: p.logger });
       let json: unknown = null;
       try {

@@ -1,6 +1,19 @@
 import type { StreamPacket } from './smart-cut-streams.js';
 
 /**
+ * How much further back than asked a listing of an MPEG-TS file starts (seconds). ffprobe's
+ * -read_intervals seek may land on any later keyframe there: the MPEG-TS demuxer has no index and
+ * searches forward, so the keyframe before the point is listed only when the listing starts a GOP
+ * earlier. Broadcast GOPs are a few seconds at most.
+ */
+const TS_LISTING_LOOKBACK_SEC = 10;
+
+/** Where (seconds, absolute) to list a source's packets from so that the keyframe before `fromSec` is listed too. */
+export function listingStart(container: string, fromSec: number): number {
+  return Math.max(0, fromSec - (container === 'mpegts' ? TS_LISTING_LOOKBACK_SEC : 0));
+}
+
+/**
  * Fills in the decode timestamps that the Matroska demuxer's parser leaves out for the first video
  * packets after a seek (it needs the reorder depth first; Matroska stores none): one frame apart,
  * ending one frame before the first packet that has one. Enough to plan a cut from.

@@ -24,7 +24,7 @@ import {
 } from './smart-cut-args.js';
 import { firstIdrFrom } from './smart-cut-open-gop.js';
 import { INTERLEAVE_SLACK_SEC, KEYFRAME_SEARCH_SEC, OPEN_GOP_REASON, planSmartCut, probeWindows, type PacketWindow, type SmartCutPlan } from './smart-cut-plan.js';
-import { plannableListing } from './smart-cut-listing.js';
+import { listingStart, plannableListing } from './smart-cut-listing.js';
 import { smartCutRoute, smartCutViaRemux } from './smart-cut-remux.js';
 import { outpointKeepsVideo, planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
@@ -51,8 +51,6 @@ export interface SmartCutParams {
 export type SmartCutOutcome = 'smart-cut' | 'unsupported';
 
 const PROBE_TIMEOUT_MS = 60_000;
-/** How much further back an MPEG-TS listing starts: its seeks bisect byte positions and land near the point. */
-const TS_SEEK_MARGIN_SEC = 1;
 /** Why an IDR check fails when the seek lands on the keyframe before (an edit list): the span is then copied first. */
 const SEEK_MISSED_REASON = 'seeking the source does not land on the first keyframe in the range (edit list)';
 // Relative cost of one second of media in each kind of step, for the combined progress (measured
@@ -122,9 +120,8 @@ async function capture(
 function listWindows(p: PrepareParams, origin: number): Promise<{ json: unknown; packets: StreamPacket[] | null }[]> {
   return Promise.all(
     probeWindows(p.start, p.end).map(async ({ from, to }, i) => {
-      // From the very start when the window reaches it: an MPEG-TS seek can land after the keyframe before.
-      const seekFrom = from > 0 ? Math.max(0, origin + from - (p.info.container === 'mpegts' ? TS_SEEK_MARGIN_SEC : 0)) : 0;
-      const args = buildPacketProbeArgs(p.input, seekFrom, Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
+      // From the very start when the window reaches it: an MPEG-TS seek can land after the first keyframe.
+      const args = buildPacketProbeArgs(p.input, from > 0 ? listingStart(p.info.container, origin + from) : 0, Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
       const out = await capture(p.ffprobePath, args, 'ffprobe', p.signal, p.logger);
       let json: unknown = null;
       try {

@@ -151,6 +151,12 @@ describe('smart cut of other sources', { timeout: 120_000 }, () => {
     it('when the range starts at the first frame (0 → 3.5), then that frame comes out first', async () => {
       await expectExactSmartCut(ts, 0, 3.5);
     });
+
+    it('when its GOP is longer than a second (keyframes at 0 and 3 s; 1.2 → 4.5), then the keyframe before the start is still found', async () => {
+      // A listing of an MPEG-TS file seeks forward: from 0.2 s it would begin on the keyframe at 3 s.
+      const longGop = await makeTransportStream(dir, await makeClosedGopSource(dir, 'long-gop', 3), 1.4, 'long-gop');
+      await expectExactSmartCut(longGop, 1.2, 4.5);
+    });
   });
 
   describe('an open-GOP H.264 mp4 with IDR pictures at 0, 3 and 6 s only', () => {

@@ -25,9 +25,10 @@ async function withFullSound(dir: string, video: string, durationSec: number, na
   return out;
 }
 
-/** H.264 with two B-frames, 6 s, keyframes (IDR pictures) at every whole second. */
-export async function makeClosedGopSource(dir: string, name: string): Promise<string> {
-  const video = await makeFrameCodedClip(dir, { name: `${name}-picture`, durationSec: 6, fps: SOURCE_FPS, gop: SOURCE_FPS, bframes: 2, audio: false, ...SMALL });
+/** H.264 with two B-frames, 6 s, keyframes (IDR pictures) every `gopSec` seconds. */
+export async function makeClosedGopSource(dir: string, name: string, gopSec = 1): Promise<string> {
+  const gop = SOURCE_FPS * gopSec;
+  const video = await makeFrameCodedClip(dir, { name: `${name}-picture`, durationSec: 6, fps: SOURCE_FPS, gop, bframes: 2, audio: false, ...SMALL });
   return withFullSound(dir, video, 6, name);
 }
 
@@ -48,8 +49,8 @@ export async function makeMatroska(dir: string, source: string, name = 'source')
 }
 
 /** MPEG-TS whose timestamps start at `startSec` (no mux delay on top). */
-export async function makeTransportStream(dir: string, source: string, startSec: number): Promise<string> {
-  const out = join(dir, 'source.ts');
+export async function makeTransportStream(dir: string, source: string, startSec: number, name = 'source'): Promise<string> {
+  const out = join(dir, `${name}.ts`);
   await ffmpeg(['-i', source, '-c', 'copy', '-muxdelay', '0', '-muxpreload', '0', '-output_ts_offset', String(startSec), '-f', 'mpegts', out]);
   return out;
 }

@@ -22,8 +22,8 @@ import {
   type JoinAudio,
   type SmartCutStream,
 } from './smart-cut-args.js';
-import { firstIdrFrom } from './smart-cut-open-gop.js';
-import { INTERLEAVE_SLACK_SEC, KEYFRAME_SEARCH_SEC, OPEN_GOP_REASON, planSmartCut, probeWindows, type PacketWindow, type SmartCutPlan } from './smart-cut-plan.js';
+import { planFromIdr } from './smart-cut-open-gop.js';
+import { INTERLEAVE_SLACK_SEC, planSmartCut, probeWindows, type PacketWindow, type SmartCutPlan } from './smart-cut-plan.js';
 import { listingStart, plannableListing } from './smart-cut-listing.js';
 import { smartCutRoute, smartCutViaRemux } from './smart-cut-remux.js';
 import { outpointKeepsVideo, planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
@@ -173,12 +173,8 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
     startWindow,
     endWindow,
   };
-  let plan = planSmartCut(planInput);
-  if (!plan.ok && plan.reason === OPEN_GOP_REASON) {
-    const idr = await firstIdrFrom({ ...p, origin: stream.origin, firstFrame: stream.origin + p.start, end: stream.origin + p.end });
-    if (idr === null) return `${OPEN_GOP_REASON} and no IDR picture in the range within ${KEYFRAME_SEARCH_SEC} s of its start`;
-    plan = planSmartCut({ ...planInput, copyFromTicks: Math.round(idr * ticksPerSec) });
-  }
+  const idrSearch = { ...p, origin: stream.origin, from: stream.origin + p.start, end: stream.origin + p.end };
+  const plan = await planFromIdr(planSmartCut(planInput), idrSearch, ticksPerSec, (copyFromTicks) => planSmartCut({ ...planInput, copyFromTicks }));
   if (!plan.ok) return plan.reason;
 
   let audio: JoinAudio | null = null;

@@ -80,8 +80,8 @@ export type SmartCutForecast = { ok: true; reencodedSec: number; lengthSec: numb
 
 /**
  * What a smart cut of the source would do, from the same probes a run makes, writing nothing: the
- * seconds it would re-encode, or why it cannot be one. A run can still fall back when the first
- * keyframe in the range turns out not to be an IDR picture (it decodes one frame to tell).
+ * seconds it would re-encode, or why it cannot be one. Matroska and MPEG-TS sources are planned from
+ * the source itself; a run cuts a copy of the span, which holds the same frames and keyframes.
  */
 export async function forecastSmartCut(p: PrepareParams): Promise<SmartCutForecast> {
   const prepared = await prepare(fromFileStart(p));

@@ -13,17 +13,18 @@ import type { SmartCutOutcome, SmartCutParams } from './smart-cut.js';
 const MOV_FAMILY = new Set(['mp4', 'mov']);
 /** Sources whose span is first stream-copied into a scratch mp4, which is then smart-cut. */
 const REMUXED = new Set(['matroska', 'mpegts']);
-/** Audio codecs the mp4 muxer takes as they are. */
-const MP4_AUDIO = new Set(['aac', 'mp3', 'mp2', 'ac3', 'eac3', 'opus', 'flac', 'alac']);
+/** Audio codecs FFmpeg 5.1's mp4 muxer takes as they are (FLAC only with -strict experimental). */
+const MP4_AUDIO = new Set(['aac', 'mp3', 'mp2', 'ac3', 'eac3', 'opus', 'alac']);
 
 export type SmartCutRoute = { via: 'direct' | 'remux' } | { via: 'none'; reason: string };
 
 /**
  * How a source is smart-cut. The copy of the middle relies on exact decode timestamps and on a
- * seek landing on the keyframe asked for: the mov family has both (but see SEEK_MISSED_REASON).
+ * seek landing on the keyframe asked for: the mov family has both, unless an edit list starts inside
+ * a GOP (its seeks then land a keyframe early, and runSmartCut takes the remux route after all).
  * Matroska stores no decode timestamps (the parser guesses them, and none for the first packets
  * after a seek), and an MPEG-TS seek bisects byte positions and lands near, not on, a keyframe. The
- * clean copy trim already copies such a span exactly, so it is copied into an mp4 first.
+ * clean copy trim copies such a span exactly, so the smart cut works on that copy, as an mp4.
  */
 export function smartCutRoute(info: MediaInfo): SmartCutRoute {
   if (MOV_FAMILY.has(info.container)) return { via: 'direct' };
@@ -86,6 +87,8 @@ export async function smartCutViaRemux(
     const length = copied.keptToSec - copied.keptFromSec;
     if (remuxed !== copy) {
       await runFfmpeg({ ...quiet, args: buildSpanRemuxArgs({ input: copy, output: remuxed, videoTimescale: timeBase.den }), expectedDurationSec: length });
+      // One copy of the span on disk at a time.
+      await rm(copy, { force: true });
     }
     const probed = await probeMedia(remuxed, { ffprobePath: p.ffprobePath, signal: p.signal, skipDecodeCheck: true, acceptSingleFrame: true, logger: p.logger });
     if (!probed.ok) return unsupported(`the copied span cannot be read (${probed.reason})`);

@@ -19,11 +19,12 @@ export interface IdrSearch {
 }
 
 /**
- * The first IDR picture at or after `from`, as absolute seconds: null when there is none within
- * KEYFRAME_SEARCH_SEC (or before `end`), 'failed' when the packets could not be read.
+ * The first IDR picture at or after `from` and before `until` (KEYFRAME_SEARCH_SEC later unless
+ * given) and `end`, as absolute seconds: null when there is none, 'failed' when the packets could
+ * not be read.
  */
-async function firstIdrFrom(s: IdrSearch): Promise<number | null | 'failed'> {
-  const readFor = Math.min(KEYFRAME_SEARCH_SEC, s.end - s.from);
+async function firstIdrFrom(s: IdrSearch, until = s.from + KEYFRAME_SEARCH_SEC): Promise<number | null | 'failed'> {
+  const readFor = Math.min(until, s.end) - s.from;
   if (!(readFor > 0)) return null;
   // From a little before: the seek lands on the keyframe before, which is listed too.
   const seekTo = Math.max(0, s.from - s.origin - 0.5);
@@ -48,6 +49,10 @@ export async function planFromIdr(
   replan: (copyFromTicks: number) => SmartCutPlan,
 ): Promise<SmartCutPlan> {
   if (!plan.ok && plan.reason !== OPEN_GOP_REASON) return plan;
+  const isPlannedKeyframe = (t: number | null | 'failed'): boolean =>
+    plan.ok && typeof t === 'number' && Math.abs(search.origin + plan.copy.keyframe - t) < plan.frameDuration / 2;
+  // Most often the planned keyframe is an IDR picture, which a listing up to it tells.
+  if (plan.ok && isPlannedKeyframe(await firstIdrFrom(search, search.origin + plan.copy.keyframe + plan.frameDuration / 2))) return plan;
   const idr = await firstIdrFrom(search);
   // The run checks the keyframe once more before it copies from it.
   if (idr === 'failed') return plan.ok ? plan : { ok: false, reason: `${OPEN_GOP_REASON}; its IDR pictures cannot be listed` };
@@ -55,6 +60,6 @@ export async function planFromIdr(
     const why = plan.ok ? 'the first keyframe in the range is not an IDR picture' : OPEN_GOP_REASON;
     return { ok: false, reason: `${why}, and no IDR picture follows before the end or within ${KEYFRAME_SEARCH_SEC} s` };
   }
-  if (plan.ok && Math.abs(search.origin + plan.copy.keyframe - idr) < plan.frameDuration / 2) return plan;
+  if (isPlannedKeyframe(idr)) return plan;
   return replan(Math.round(idr * ticksPerSec));
 }

@@ -200,7 +200,7 @@ export async function buildAppDeps(config: Config, infra: Infrastructure, logger
     links: new SignedLinkService(linkSecret, uow.read.videos, downloads),
     jobs: new JobService(uow.read.jobs, lifecycle, storage.scratch),
     runs: new RunService(lifecycle, queue, () => infra.relay.nudge()),
-    plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffprobePath: config.ffprobePath, logger, inputs: storage.inputs }),
+    plans: new PlanService(lifecycle, uow.read.videos, uow.read.jobs, { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, logger, inputs: storage.inputs }),
     webhooks: new WebhookService(infra.webhooks, infra.dispatcher, config.webhooks.allowPrivate),
     previews: new PreviewService(uow.read.videos, storage.inputs, storage.previewsDir, {
       thumbnail: (input, output, t, width) => makeThumbnail(input, output, t, width, tools),

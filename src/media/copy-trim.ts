@@ -6,6 +6,7 @@ import { captureProcess, runFfmpeg } from './runner.js';
 import { buildIdrListArgs, buildPacketProbeArgs, parseIdrTimes, parsePacketList, videoPackets } from './smart-cut-args.js';
 import { INTERLEAVE_SLACK_SEC } from './smart-cut-plan.js';
 import type { SmartCutParams } from './smart-cut.js';
+import { copiedListing, listingStart } from './smart-cut-listing.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 import { movListing } from './mov-listing.js';
 
@@ -86,7 +87,7 @@ async function list(p: CopyTrimParams, origin: number): Promise<{ json: unknown;
     windowsOf(p.start, p.end).map(async ({ from, to }, i) => {
       const toSec = firstFrame + to;
       // From the very start when the window reaches it: an MPEG-TS seek can land after the first keyframe.
-      const args = buildPacketProbeArgs(p.input, from > 0 ? firstFrame + from : 0, toSec + INTERLEAVE_SLACK_SEC, i === 0);
+      const args = buildPacketProbeArgs(p.input, from > 0 ? listingStart(p.info.container, firstFrame + from) : 0, toSec + INTERLEAVE_SLACK_SEC, i === 0);
       const res = await captureProcess(p.ffprobePath, args, { tool: 'ffprobe', signal: p.signal, timeoutMs: PROBE_TIMEOUT_MS, logger: p.logger });
       let json: unknown = null;
       try {
@@ -120,10 +121,11 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
   const { layout, listed } = got;
   const listings = listed.map((l) => l.packets);
   const ticksPerSec = layout.video.timeBase.den / layout.video.timeBase.num;
+  const fps = p.info.video.fps > 0 ? p.info.video.fps : 25;
+  listings.forEach((l, i) => (listings[i] = copiedListing(l, layout.video.index, p.info.container, ticksPerSec / fps)));
   const windows = listed.map((l, i) => ({ packets: videoPackets(listings[i]!, layout.video.index), endTicks: Math.round(l.toSec * ticksPerSec) }));
   if (windows.some((w) => w.packets === null)) return 'video packets without timestamps';
   const video = windows.map((w) => ({ packets: w.packets!, endTicks: w.endTicks }));
-  const fps = p.info.video.fps > 0 ? p.info.video.fps : 25;
   const firstFrameSec = layout.origin + (p.info.video.startOffsetSec ?? 0);
   const planInput = {
     start: p.start,

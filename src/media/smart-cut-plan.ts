@@ -27,6 +27,8 @@ export interface SmartCutPlanInput {
   originTicks: number;
   startWindow: PacketWindow;
   endWindow: PacketWindow;
+  /** Absolute pts (ticks) before which the copy may not start: an IDR picture past an open-GOP keyframe. */
+  copyFromTicks?: number;
 }
 
 /** A piece re-encoded from the source: `frames` frames from the first frame at or after `seekTo`. */
@@ -82,6 +84,9 @@ export const WINDOW_OVERRUN_SEC = 1.5;
 export const INTERLEAVE_SLACK_SEC = 1;
 
 const EPS_SEC = 5e-7;
+
+/** Why a plan fails when its first keyframe has leading pictures (prepare then looks for an IDR picture past it). */
+export const OPEN_GOP_REASON = 'open GOP at the first keyframe';
 
 function unsupported(reason: string): SmartCutPlan {
   return { ok: false, reason };
@@ -174,12 +179,13 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
   const first = startWindow.byPts.find((f) => f.pts >= startTicks);
   if (!first || first.pts > startWindow.trustedUntil) return unsupported('no frame at the start');
 
-  const keyframe = startWindow.byPts.find((f) => f.key && f.pts >= first.pts && f.pts <= startWindow.trustedUntil);
+  const copyFrom = Math.max(first.pts, (input.copyFromTicks ?? Number.NEGATIVE_INFINITY) - input.originTicks);
+  const keyframe = startWindow.byPts.find((f) => f.key && f.pts >= copyFrom && f.pts <= startWindow.trustedUntil);
   if (!keyframe || keyframe.pts >= endTicks) return unsupported('no keyframe inside the range, nothing to copy');
   const leading = startWindow.frames.some(
     (f) => (f.index > keyframe.index && f.pts < keyframe.pts) || (f.index < keyframe.index && f.pts > keyframe.pts),
   );
-  if (leading) return unsupported('open GOP at the first keyframe');
+  if (leading) return unsupported(OPEN_GOP_REASON);
 
   // The end: the first frame at or after `end` (the first one not kept), or the end of the stream.
   const endFrame = endWindow.byPts.find((f) => f.pts >= endTicks);

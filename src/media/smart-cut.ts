@@ -22,7 +22,10 @@ import {
   type JoinAudio,
   type SmartCutStream,
 } from './smart-cut-args.js';
+import { planFromIdr } from './smart-cut-open-gop.js';
 import { INTERLEAVE_SLACK_SEC, planSmartCut, probeWindows, type PacketWindow, type SmartCutPlan } from './smart-cut-plan.js';
+import { listingStart, plannableListing } from './smart-cut-listing.js';
+import { smartCutRoute, smartCutViaRemux } from './smart-cut-remux.js';
 import { outpointKeepsVideo, planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 
 export interface SmartCutParams {
@@ -48,7 +51,8 @@ export interface SmartCutParams {
 export type SmartCutOutcome = 'smart-cut' | 'unsupported';
 
 const PROBE_TIMEOUT_MS = 60_000;
-const MOV_FAMILY = new Set(['mp4', 'mov']);
+/** Why an IDR check fails when the seek lands on the keyframe before (an edit list): the span is then copied first. */
+const SEEK_MISSED_REASON = 'seeking the source does not land on the first keyframe in the range (edit list)';
 // Relative cost of one second of media in each kind of step, for the combined progress (measured
 // at 1080p30, per second of media: encode ≈ 0.8 s, copy ≈ 0.0007 s, join ≈ 0.0012 s copying the
 // audio, ≈ 0.012 s encoding it).
@@ -70,14 +74,14 @@ interface Prepared {
 }
 
 /** What `prepare` reads of the parameters: a forecast needs no output. */
-type PrepareParams = Pick<SmartCutParams, 'input' | 'start' | 'end' | 'info' | 'ffprobePath' | 'signal' | 'logger'>;
+type PrepareParams = Pick<SmartCutParams, 'input' | 'start' | 'end' | 'info' | 'ffmpegPath' | 'ffprobePath' | 'signal' | 'logger'>;
 
 export type SmartCutForecast = { ok: true; reencodedSec: number; lengthSec: number } | { ok: false; reason: string };
 
 /**
  * What a smart cut of the source would do, from the same probes a run makes, writing nothing: the
- * seconds it would re-encode, or why it cannot be one. A run can still fall back when the first
- * keyframe in the range turns out not to be an IDR picture (it decodes one frame to tell).
+ * seconds it would re-encode, or why it cannot be one. Matroska and MPEG-TS sources are planned from
+ * the source itself; a run cuts a copy of the span, which holds the same frames and keyframes.
  */
 export async function forecastSmartCut(p: PrepareParams): Promise<SmartCutForecast> {
   const prepared = await prepare(fromFileStart(p));
@@ -116,7 +120,8 @@ async function capture(
 function listWindows(p: PrepareParams, origin: number): Promise<{ json: unknown; packets: StreamPacket[] | null }[]> {
   return Promise.all(
     probeWindows(p.start, p.end).map(async ({ from, to }, i) => {
-      const args = buildPacketProbeArgs(p.input, Math.max(0, origin + from), Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
+      // From the very start when the window reaches it: an MPEG-TS seek can land after the first keyframe.
+      const args = buildPacketProbeArgs(p.input, from > 0 ? listingStart(p.info.container, origin + from) : 0, Math.max(0, origin + to + INTERLEAVE_SLACK_SEC), i === 0);
       const out = await capture(p.ffprobePath, args, 'ffprobe', p.signal, p.logger);
       let json: unknown = null;
       try {
@@ -132,9 +137,9 @@ function listWindows(p: PrepareParams, origin: number): Promise<{ json: unknown;
 /** Probes the source around the cut points and plans the pieces, or says why a smart cut is not possible. */
 async function prepare(p: PrepareParams): Promise<Prepared | string> {
   if (p.info.video.codec !== 'h264') return `codec ${p.info.video.codec} is not H.264`;
-  // Matroska keeps no decode timestamps and MPEG-TS seeks are not keyframe-exact; the copy
-  // relies on both, so only the mov family (exact sample tables) is cut this way.
-  if (!MOV_FAMILY.has(p.info.container)) return `container ${p.info.container} is not mp4 or mov`;
+  // A run copies other containers' span into an mp4 first; a forecast plans from the source itself.
+  const route = smartCutRoute(p.info);
+  if (route.via === 'none') return route.reason;
   const frameRate = parseFraction(p.info.video.frameRate);
   if (!frameRate) return 'unknown frame rate';
 
@@ -146,7 +151,10 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
   const { stream, layout } = parsed;
   const ticksPerSec = stream.timeBase.den / stream.timeBase.num;
   if (stream.origin !== 0) listed = await listWindows(p, stream.origin);
-  const listings = listed.flatMap((l) => (l.packets ? [l.packets] : []));
+  const frameTicks = (ticksPerSec * frameRate.den) / frameRate.num;
+  const listings = listed
+    .flatMap((l) => (l.packets ? [l.packets] : []))
+    .map((listing) => plannableListing(listing, layout.videoIndex, p.info.container, frameTicks));
   const ends = probeWindows(p.start, p.end).map(({ to }) => Math.round((stream.origin + to) * ticksPerSec));
   const windows = listings.flatMap((listing, i): PacketWindow[] => {
     const packets = videoPackets(listing, layout.videoIndex);
@@ -156,7 +164,7 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
   const endWindow = windows[windows.length - 1];
   if (windows.length !== listed.length || !startWindow || !endWindow) return 'the packets around the cut points cannot be listed';
 
-  const plan = planSmartCut({
+  const planInput = {
     start: p.start,
     end: p.end,
     timeBase: stream.timeBase,
@@ -164,7 +172,9 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
     originTicks: Math.round(stream.origin * ticksPerSec),
     startWindow,
     endWindow,
-  });
+  };
+  const idrSearch = { ...p, origin: stream.origin, from: stream.origin + p.start, end: stream.origin + p.end };
+  const plan = await planFromIdr(planSmartCut(planInput), idrSearch, ticksPerSec, (copyFromTicks) => planSmartCut({ ...planInput, copyFromTicks }));
   if (!plan.ok) return plan.reason;
 
   let audio: JoinAudio | null = null;
@@ -237,6 +247,21 @@ async function runTogether(tasks: ((signal: AbortSignal) => Promise<void>)[], si
  * the caller then re-encodes the whole range.
  */
 export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutcome> {
+  const route = smartCutRoute(params.info);
+  if (route.via === 'remux') return smartCutViaRemux(params, cutDirectly);
+  let seekMissed = false;
+  const outcome = await cutDirectly({
+    ...params,
+    onUnsupported: (reason) => {
+      if (reason === SEEK_MISSED_REASON) seekMissed = true;
+      else params.onUnsupported?.(reason);
+    },
+  });
+  return seekMissed ? smartCutViaRemux(params, cutDirectly) : outcome;
+}
+
+/** Smart cut reading the source itself (the mov family); see runSmartCut. */
+async function cutDirectly(params: SmartCutParams): Promise<SmartCutOutcome> {
   const p = fromFileStart(params);
   const prepared = await prepare(p);
   if (typeof prepared === 'string') {
@@ -313,7 +338,7 @@ export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutco
     const listed = await capture(p.ffmpegPath, buildIdrListArgs(p.input, from, 2 * plan.frameDuration), 'ffmpeg', signal, p.logger);
     const at = stream.origin + plan.copy.keyframe;
     const isIdr = listed !== null && parseIdrTimes(listed).some((t) => Math.abs(t - at) < plan.frameDuration / 2);
-    return isIdr ? 'seeking the source does not land on the first keyframe in the range (edit list)' : 'the first keyframe in the range is not an IDR picture';
+    return isIdr ? SEEK_MISSED_REASON : 'the first keyframe in the range is not an IDR picture';
   };
   const checkIdr = async (signal: AbortSignal): Promise<void> => {
     // The copy (and the join reading the middle from the source) seeks to the keyframe: the check

@@ -29,6 +29,8 @@ export interface JobPlan {
 
 export interface PlanTools {
   ffprobePath: string;
+  /** For the smart cut forecast's IDR look-up (open GOPs). */
+  ffmpegPath: string;
   logger?: MediaLogger | undefined;
   /** The file of a stored video, on this host. */
   inputs: InputStager;
@@ -144,6 +146,7 @@ export class PlanService {
       start: job.params.start,
       end,
       info,
+      ffmpegPath: this.tools.ffmpegPath,
       ffprobePath: this.tools.ffprobePath,
       signal,
       logger: this.tools.logger,

@@ -158,16 +158,19 @@ describe('smart cut', { timeout: 40_000 }, () => {
     expect(await readdir(res.scratch)).toEqual([]);
   });
 
-  it('when the source is VP9 or H.264 in Matroska, then it is unsupported and writes nothing', async () => {
+  it('when the source is VP9, then it is unsupported and writes nothing; H.264 in Matroska is smart-cut', async () => {
     const [vp9, mkv] = await Promise.all([
       makeClip(dir, { durationSec: 3, codec: 'vp9', gop: 25 }),
       makeClip(dir, { durationSec: 3, codec: 'h264', container: 'mkv', gop: 25 }),
     ]);
-    for (const input of [vp9, mkv]) {
-      const res = await cut(input, 0.5, 2.5);
-      expect(res.outcome).toBe('unsupported');
-      expect(await readdir(res.scratch)).toEqual([]);
-    }
+    const refused = await cut(vp9, 0.5, 2.5);
+    expect([refused.outcome, refused.reason]).toEqual(['unsupported', 'codec vp9 is not H.264']);
+    expect(await readdir(refused.scratch)).toEqual([]);
+    const res = await cut(mkv, 0.5, 2.5);
+    expect([res.outcome, res.reason]).toEqual(['smart-cut', null]);
+    expect(await countFrames(res.output)).toBe(50);
+    expect(await decodeErrors(res.output)).toBe('');
+    expect((await readdir(res.scratch)).filter((f) => f.includes('smart-cut'))).toEqual([]);
   });
 
   it('when aborted, then it rejects as aborted, leaves no ffmpeg running and removes its pieces', async () => {

@@ -42,6 +42,8 @@ async function listFromMovIndex(p: CopyTrimParams): Promise<Listed | null> {
     },
     // planCopyTrim trusts a listing up to a second before where it ends.
     listed: listing.windows.map((w) => ({ packets: w.packets, toSec: w.trustedUntilSec + 1 })),
+    // An edit list that starts inside a GOP makes the mov demuxer's seek land on the keyframe before.
+    exactSeek: !video.discard.includes(1),
   };
 }
 
@@ -102,7 +104,12 @@ async function list(p: CopyTrimParams, origin: number): Promise<{ json: unknown;
 
 type Planned = { plan: Extract<CopyTrimPlan, { ok: true }>; audio: ReturnType<typeof planAudioCopy> | null };
 
-type Listed = { layout: Layout; listed: { packets: StreamPacket[]; toSec: number }[] };
+type Listed = {
+  layout: Layout;
+  listed: { packets: StreamPacket[]; toSec: number }[];
+  /** The sample tables were read and no video sample is hidden by the edit list: a seek to a keyframe's time lands on it. */
+  exactSeek?: boolean;
+};
 
 /** The packets around the cut points, listed by ffprobe; assuming the file starts at 0 (it nearly always does), and again when it does not. */
 async function listWithProbe(p: CopyTrimParams): Promise<Listed | string> {
@@ -137,7 +144,7 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
     startWindow: video[0]!,
     endWindow: video[video.length - 1]!,
     seekMarginSec: p.info.container === 'mpegts' ? 1 : 0,
-    exactSeek: isMovFamilyMuxer(muxerForContainer(p.info.container)),
+    exactSeek: got.exactSeek === true,
   };
   let plan = planCopyTrim(planInput);
   if (!plan.ok) return plan.reason;

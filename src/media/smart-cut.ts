@@ -131,7 +131,7 @@ function listWindows(p: PrepareParams, origin: number): Promise<{ json: unknown;
 
 /** Probes the source around the cut points and plans the pieces, or says why a smart cut is not possible. */
 async function prepare(p: PrepareParams): Promise<Prepared | string> {
-  if (p.info.video.codec !== 'h264') return `codec ${p.info.video.codec} is not H.264`;
+  if (p.info.video.codec !== 'h264' && p.info.video.codec !== 'hevc') return `codec ${p.info.video.codec} is not H.264 or HEVC`;
   // Matroska keeps no decode timestamps and MPEG-TS seeks are not keyframe-exact; the copy
   // relies on both, so only the mov family (exact sample tables) is cut this way.
   if (!MOV_FAMILY.has(p.info.container)) return `container ${p.info.container} is not mp4 or mov`;
@@ -164,6 +164,7 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
     originTicks: Math.round(stream.origin * ticksPerSec),
     startWindow,
     endWindow,
+    leadingPictures: stream.codec === 'hevc' ? 'reencode' : 'refuse',
   });
   if (!plan.ok) return plan.reason;
 
@@ -190,7 +191,9 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
   const keyframe = stream.origin + plan.copy.keyframe;
   const outpoint = plan.copy.stopAfter === null ? null : keyframe + plan.copy.stopAfter;
   const trackId = layout.videoId;
+  // HEVC's middle is always copied first: its parameter sets are put in-band on the way (smart-cut-hevc.ts).
   const middle =
+    stream.codec !== 'hevc' &&
     trackId !== null &&
     !/[\r\n\0]/.test(p.input) &&
     (outpoint === null || outpointKeepsVideo(listings[listings.length - 1]!, layout.videoIndex, layout.timeBases, Math.round(outpoint * 1e6)))
@@ -271,7 +274,7 @@ export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutco
   }
   if (plan.tail) {
     const path = `${prefix}.tail.mp4`;
-    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.tail, stream, dtsShiftTicks: plan.dtsShiftTicks, trackId: middle?.trackId });
+    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.tail, stream, dtsShiftTicks: plan.tailDtsShiftTicks, trackId: middle?.trackId });
     pieceSteps.push({ cost: ENCODE_COST * plan.tail.duration, args, expectedDurationSec: plan.tail.duration });
     pieces.push({ path, duration: plan.tail.duration });
     scratch.push(path);
@@ -310,15 +313,16 @@ export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutco
   // it: the mov demuxer then seeks by shifted times and lands on the keyframe before.
   const whyNotCopied = async (signal: AbortSignal): Promise<string> => {
     const from = Math.max(0, plan.copy.keyframe - plan.frameDuration);
-    const listed = await capture(p.ffmpegPath, buildIdrListArgs(p.input, from, 2 * plan.frameDuration), 'ffmpeg', signal, p.logger);
+    const listed = await capture(p.ffmpegPath, buildIdrListArgs(p.input, from, 2 * plan.frameDuration, stream.codec), 'ffmpeg', signal, p.logger);
     const at = stream.origin + plan.copy.keyframe;
     const isIdr = listed !== null && parseIdrTimes(listed).some((t) => Math.abs(t - at) < plan.frameDuration / 2);
-    return isIdr ? 'seeking the source does not land on the first keyframe in the range (edit list)' : 'the first keyframe in the range is not an IDR picture';
+    if (isIdr) return 'seeking the source does not land on the first keyframe in the range (edit list)';
+    return stream.codec === 'hevc' ? 'the first keyframe in the range is not a random access (IRAP) picture' : 'the first keyframe in the range is not an IDR picture';
   };
   const checkIdr = async (signal: AbortSignal): Promise<void> => {
     // The copy (and the join reading the middle from the source) seeks to the keyframe: the check
     // copies from there, so it passes only when that seek lands on it and it is an IDR picture.
-    const landed = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal, p.logger);
+    const landed = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration, stream.codec), 'ffmpeg', signal, p.logger);
     if (landed === null || !parseIdrCheck(landed, plan.frameDuration)) throw new Unsupported(await whyNotCopied(signal));
     verified = true;
     report();

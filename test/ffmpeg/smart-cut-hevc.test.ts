@@ -1,0 +1,172 @@
+/**
+ * Smart cut of HEVC with real ffmpeg/x265, on frame-coded clips (frame n shows n): 25 fps, keyframes
+ * every 2 s (frames 0, 50, 100, 150 …), AAC audio. Open GOP is x265's default: every keyframe after
+ * the first is a CRA picture whose leading (RASL) pictures refer to the GOP before it.
+ */
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forecastSmartCut, runSmartCut, type SmartCutOutcome } from '../../src/media/smart-cut.js';
+import { firstDifference, readFrameNumbers } from '../helpers/frame-code.js';
+import { makeFrameCodedHevcClip, type HevcClipOptions } from '../helpers/hevc-sources.js';
+import { decodeErrors, mustProbe, probeJson, runTool } from '../helpers/media.js';
+
+const FPS = 25;
+
+let dir: string;
+let n = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'smart-cut-hevc-test-'));
+});
+
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+interface CutResult {
+  outcome: SmartCutOutcome;
+  output: string;
+  scratch: string;
+  reason: string | null;
+  reencodedSec: number | null;
+}
+
+async function cut(input: string, start: number, end: number): Promise<CutResult> {
+  const scratch = join(dir, `scratch-${++n}`);
+  await mkdir(scratch);
+  const output = join(scratch, `job-${n}.out`);
+  let reason: string | null = null;
+  let reencodedSec: number | null = null;
+  const outcome = await runSmartCut({
+    input,
+    output,
+    start,
+    end,
+    info: await mustProbe(input),
+    ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
+    scratchDir: scratch,
+    signal: new AbortController().signal,
+    onProgress: () => {},
+    onUnsupported: (r) => {
+      reason = r;
+    },
+    onDone: (summary) => {
+      reencodedSec = summary.reencodedSec;
+    },
+  });
+  return { outcome, output, scratch, reason, reencodedSec };
+}
+
+function forecast(input: string, start: number, end: number) {
+  return mustProbe(input).then((info) => forecastSmartCut({ input, start, end, info, ffprobePath: 'ffprobe', signal: new AbortController().signal }));
+}
+
+function streamOf(json: any, type: 'video' | 'audio'): any {
+  return (json.streams as any[]).find((s) => s.codec_type === type);
+}
+
+/** MD5 and keyframe flag of every video packet, in file order. */
+async function videoPackets(file: string): Promise<{ hash: string; key: boolean }[]> {
+  const res = await runTool('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_data_hash', 'MD5', '-show_entries', 'packet=flags,data_hash', '-of', 'csv=p=0', file]);
+  if (res.code !== 0) throw new Error(`hashing ${file} failed: ${res.stderr}`);
+  return res.stdout
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const [flags, hash] = line.split(',');
+      return { hash: hash!.trim(), key: flags!.includes('K') };
+    });
+}
+
+/**
+ * Asserts a smart cut (not the fallback) whose output holds exactly the source frames
+ * [first at/after start, first at/after end), decodes without a single error, copies the middle's
+ * packets untouched, keeps the source's coding, and has audio ending within a frame of the video.
+ */
+async function expectExactHevcCut(source: string, start: number, end: number): Promise<void> {
+  const res = await cut(source, start, end);
+  expect(res.reason).toBeNull();
+  expect(res.outcome).toBe('smart-cut');
+
+  const first = Math.ceil(start * FPS - 1e-6);
+  const stop = Math.ceil(end * FPS - 1e-6);
+  const want = Array.from({ length: stop - first }, (_, i) => first + i);
+  const got = await readFrameNumbers(res.output);
+  expect(firstDifference(got, want), `got ${got.length} frames ${got[0]}…${got[got.length - 1]}`).toBe(-1);
+  expect(await decodeErrors(res.output)).toBe('');
+
+  // What was not re-encoded is the source's packets, bit for bit, but for its keyframes: they carry
+  // the source's parameter sets in front.
+  const copiedFrames = want.length - Math.round(res.reencodedSec! * FPS);
+  expect(copiedFrames).toBeGreaterThan(0);
+  const [outPackets, srcPackets] = await Promise.all([videoPackets(res.output), videoPackets(source)]);
+  const fromSource = new Set(srcPackets.map((p) => p.hash));
+  const identical = outPackets.filter((p) => fromSource.has(p.hash)).length;
+  expect(identical).toBeLessThanOrEqual(copiedFrames);
+  expect(identical + outPackets.filter((p) => p.key).length).toBeGreaterThanOrEqual(copiedFrames);
+
+  const [src, out] = await Promise.all([probeJson(source), probeJson(res.output)]);
+  const [s, o] = [streamOf(src, 'video'), streamOf(out, 'video')];
+  // In-band parameter sets (each piece's own before its first picture) are allowed in hev1 only.
+  expect(o.codec_tag_string).toBe('hev1');
+  for (const key of ['codec_name', 'profile', 'pix_fmt', 'width', 'height', 'time_base', 'r_frame_rate']) expect(o[key], key).toEqual(s[key]);
+  expect(Number(o.start_time)).toBe(0);
+  const a = streamOf(out, 'audio');
+  expect(a?.codec_name).toBe('aac');
+  expect(Math.abs(Number(a.start_time))).toBeLessThanOrEqual(1 / FPS);
+  expect(Math.abs(Number(a.duration) - Number(o.duration))).toBeLessThan(1 / FPS);
+  expect(Math.abs(Number(o.duration) - want.length / FPS)).toBeLessThan(0.5 / FPS);
+
+  // The dry run says what the run did.
+  expect(await forecast(source, start, end)).toEqual({ ok: true, reencodedSec: res.reencodedSec, lengthSec: expect.closeTo(want.length / FPS, 6) });
+  expect((await readdir(res.scratch)).filter((f) => f.includes('smart-cut'))).toEqual([]);
+}
+
+const CUTS: [string, number, number][] = [
+  ['starts on a keyframe, ends between keyframes', 2, 4.6],
+  ['starts just after a keyframe, ends between keyframes', 2.04, 5],
+  ['starts just before a keyframe, ends at the end of the file', 3.96, 6],
+  ['starts between keyframes, ends on a keyframe', 1.3, 4],
+  ['starts between keyframes, ends just after a keyframe', 1.3, 4.04],
+  ['starts between frames, ends between frames across two keyframes', 0.51, 5.29],
+];
+
+const BASE: Omit<HevcClipOptions, 'name'> = { durationSec: 6, fps: FPS, gop: 50, openGop: true, container: 'mp4', tag: 'hvc1', pixFmt: 'yuv420p', audio: true };
+
+const SOURCES: [string, Partial<HevcClipOptions>][] = [
+  ['open-GOP HEVC (x265 defaults) in mp4, hvc1', {}],
+  ['closed-GOP HEVC in mp4, hev1', { openGop: false, tag: 'hev1' }],
+  ['open-GOP Main 10 HEVC in mov, hvc1', { container: 'mov', pixFmt: 'yuv420p10le' }],
+];
+
+for (const [label, overrides] of SOURCES) {
+  describe(`smart cut of ${label}`, { timeout: 60_000 }, () => {
+    let source: string;
+
+    beforeAll(async () => {
+      source = await makeFrameCodedHevcClip(dir, { ...BASE, ...overrides, name: `src-${++n}` });
+    }, 60_000);
+
+    for (const [name, start, end] of CUTS) {
+      it(`${name} (${start} → ${end})`, async () => {
+        await expectExactHevcCut(source, start, end);
+      });
+    }
+  });
+}
+
+describe('smart cut of HEVC that x265 cannot match', { timeout: 60_000 }, () => {
+  it('when the source is 4:2:2 (Rext profile), then it falls back with the reason, writes nothing, and the dry run says the same', async () => {
+    const source = await makeFrameCodedHevcClip(dir, { ...BASE, pixFmt: 'yuv422p', name: 'rext' });
+    expect(streamOf(await probeJson(source), 'video').profile).toBe('Rext');
+    const res = await cut(source, 1.3, 4.6);
+    expect(res.outcome).toBe('unsupported');
+    expect(res.reason).toBe('HEVC profile Rext cannot be matched (only Main and Main 10)');
+    expect(await readdir(res.scratch)).toEqual([]);
+    expect(await forecast(source, 1.3, 4.6)).toEqual({ ok: false, reason: res.reason });
+  });
+});

@@ -227,8 +227,8 @@ function keyPictureTypes(codec: SmartCutStream['codec']): string {
   return codec === 'hevc' ? HEVC_IRAP_TYPES : '5';
 }
 
-/** `ffmpeg` copying the video of `input` through a filter that keeps IDR slices only, printed as framecrc. */
-function idrPacketArgs(input: string[], output: string[], passTypes = '5'): string[] {
+/** `ffmpeg` copying the video of `input` through a filter that keeps the NAL units of `passTypes` only, printed as framecrc. */
+function idrPacketArgs(input: string[], output: string[], passTypes: string): string[] {
   return [
     '-hide_banner',
     '-nostdin',

@@ -113,7 +113,7 @@ async function expectExactHevcCut(source: string, start: number, end: number): P
   const [s, o] = [streamOf(src, 'video'), streamOf(out, 'video')];
   // In-band parameter sets (each piece's own before its first picture) are allowed in hev1 only.
   expect(o.codec_tag_string).toBe('hev1');
-  for (const key of ['codec_name', 'profile', 'pix_fmt', 'width', 'height', 'time_base', 'r_frame_rate']) expect(o[key], key).toEqual(s[key]);
+  for (const key of ['codec_name', 'profile', 'level', 'pix_fmt', 'width', 'height', 'time_base', 'r_frame_rate']) expect(o[key], key).toEqual(s[key]);
   expect(Number(o.start_time)).toBe(0);
   const a = streamOf(out, 'audio');
   expect(a?.codec_name).toBe('aac');

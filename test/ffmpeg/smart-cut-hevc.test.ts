@@ -3,7 +3,7 @@
  * every 2 s (frames 0, 50, 100, 150 …), AAC audio. Open GOP is x265's default: every keyframe after
  * the first is a CRA picture whose leading (RASL) pictures refer to the GOP before it.
  */
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,39 +25,18 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface CutResult {
-  outcome: SmartCutOutcome;
-  output: string;
-  scratch: string;
-  reason: string | null;
-  reencodedSec: number | null;
-}
-
-async function cut(input: string, start: number, end: number): Promise<CutResult> {
-  const scratch = join(dir, `scratch-${++n}`);
-  await mkdir(scratch);
-  const output = join(scratch, `job-${n}.out`);
-  let reason: string | null = null;
-  let reencodedSec: number | null = null;
-  const outcome = await runSmartCut({
-    input,
-    output,
-    start,
-    end,
-    info: await mustProbe(input),
-    ffmpegPath: 'ffmpeg',
-    ffprobePath: 'ffprobe',
-    scratchDir: scratch,
-    signal: new AbortController().signal,
-    onProgress: () => {},
-    onUnsupported: (r) => {
-      reason = r;
-    },
-    onDone: (summary) => {
-      reencodedSec = summary.reencodedSec;
-    },
+/** Runs a smart cut into a scratch dir of its own; says why it fell back, or how much it re-encoded. */
+async function cut(input: string, start: number, end: number) {
+  const scratch = await mkdtemp(join(dir, 'scratch-'));
+  const told: { reason: string | null; reencodedSec: number | null } = { reason: null, reencodedSec: null };
+  const output = join(scratch, 'cut.out');
+  const outcome: SmartCutOutcome = await runSmartCut({
+    ...{ input, output, start, end, info: await mustProbe(input), scratchDir: scratch },
+    ...{ ffmpegPath: 'ffmpeg', ffprobePath: 'ffprobe', signal: new AbortController().signal, onProgress: () => {} },
+    onUnsupported: (reason) => (told.reason = reason),
+    onDone: (summary) => (told.reencodedSec = summary.reencodedSec),
   });
-  return { outcome, output, scratch, reason, reencodedSec };
+  return { outcome, output, scratch, ...told };
 }
 
 function forecast(input: string, start: number, end: number) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseFraction } from './argv.js';
+import { appendHevcEndOfSequence } from './hevc-end-of-sequence.js';
 import type { MediaLogger } from './logger.js';
 import type { MediaInfo } from './media-info.js';
 import { captureProcess, createProgressReporter, runFfmpeg } from './runner.js';
@@ -207,6 +208,8 @@ interface Step {
   cost: number;
   args: string[];
   expectedDurationSec: number;
+  /** Run on the piece once ffmpeg has written it. */
+  finish?: () => Promise<void>;
 }
 
 /** Runs the tasks side by side; when one fails the others are stopped, and the first failure is thrown. */
@@ -258,7 +261,9 @@ export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutco
   if (plan.head) {
     const path = `${prefix}.head.mp4`;
     const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.head, stream, dtsShiftTicks: plan.dtsShiftTicks, trackId: middle?.trackId });
-    pieceSteps.push({ cost: ENCODE_COST * plan.head.duration, args, expectedDurationSec: plan.head.duration });
+    // HEVC: the copy after the head may start on a CRA picture, which begins a new sequence only after an end of sequence.
+    const finish = stream.codec === 'hevc' ? () => appendHevcEndOfSequence(path) : undefined;
+    pieceSteps.push({ cost: ENCODE_COST * plan.head.duration, args, expectedDurationSec: plan.head.duration, finish });
     pieces.push({ path, duration: plan.head.duration });
     scratch.push(path);
   }
@@ -330,7 +335,7 @@ export async function runSmartCut(params: SmartCutParams): Promise<SmartCutOutco
 
   try {
     await writeFile(listFile, buildSmartCutConcatList(pieces, middle?.trackId));
-    await runTogether([checkIdr, ...pieceSteps.map((step) => (signal: AbortSignal) => run(step, signal))], p.signal);
+    await runTogether([checkIdr, ...pieceSteps.map((step) => (signal: AbortSignal) => run(step, signal).then(step.finish))], p.signal);
     await run(joinStep, p.signal);
   } catch (err) {
     if (!(err instanceof Unsupported)) throw err;

@@ -13,6 +13,7 @@ import { makeFrameCodedHevcClip, type HevcClipOptions } from '../helpers/hevc-so
 import { decodeErrors, mustProbe, probeJson, runTool } from '../helpers/media.js';
 
 const FPS = 25;
+const GOP = 50;
 
 let dir: string;
 let n = 0;
@@ -61,6 +62,16 @@ async function videoPackets(file: string): Promise<{ hash: string; key: boolean 
     });
 }
 
+/** How many end-of-sequence NAL units (type 36) the video of `file` holds, found by their start code in its Annex B form. */
+async function endOfSequenceUnits(file: string): Promise<number> {
+  const res = await runTool('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'hevc_mp4toannexb', '-f', 'hevc', '-']);
+  if (res.code !== 0) throw new Error(`reading ${file} failed: ${res.stderr}`);
+  const eos = Buffer.from([0, 0, 1, 0x48, 0x01]);
+  let count = 0;
+  for (let at = res.stdout.indexOf(eos); at >= 0; at = res.stdout.indexOf(eos, at + 1)) count++;
+  return count;
+}
+
 /**
  * Asserts a smart cut (not the fallback) whose output holds exactly the source frames
  * [first at/after start, first at/after end), decodes without a single error, copies the middle's
@@ -77,6 +88,8 @@ async function expectExactHevcCut(source: string, start: number, end: number): P
   const got = await readFrameNumbers(res.output);
   expect(firstDifference(got, want), `got ${got.length} frames ${got[0]}…${got[got.length - 1]}`).toBe(-1);
   expect(await decodeErrors(res.output)).toBe('');
+  // A re-encoded head ends its sequence, so that the copy's first keyframe (a CRA, in an open GOP) starts one.
+  expect(await endOfSequenceUnits(res.output)).toBe(first % GOP === 0 ? 0 : 1);
 
   // What was not re-encoded is the source's packets, bit for bit, but for its keyframes: they carry
   // the source's parameter sets in front.
@@ -114,7 +127,7 @@ const CUTS: [string, number, number][] = [
   ['starts between frames, ends between frames across two keyframes', 0.51, 5.29],
 ];
 
-const BASE: Omit<HevcClipOptions, 'name'> = { durationSec: 6, fps: FPS, gop: 50, openGop: true, container: 'mp4', tag: 'hvc1', pixFmt: 'yuv420p', audio: true };
+const BASE: Omit<HevcClipOptions, 'name'> = { durationSec: 6, fps: FPS, gop: GOP, openGop: true, container: 'mp4', tag: 'hvc1', pixFmt: 'yuv420p', audio: true };
 
 const SOURCES: [string, Partial<HevcClipOptions>][] = [
   ['open-GOP HEVC (x265 defaults) in mp4, hvc1', {}],

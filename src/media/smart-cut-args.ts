@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { COMMON_ARGS, concatDemuxerInput, formatSeconds, parseFraction, pathArg, type Fraction } from './argv.js';
 import { MediaInputError } from './errors.js';
-import { HEVC_COPY_BSF, HEVC_IRAP_TYPES, HEVC_JOIN_ARGS, hevcPieceEncoderArgs, matchHevcCoding } from './smart-cut-hevc.js';
+import { HEVC_COPY_BSF, HEVC_IRAP_TYPES, HEVC_JOIN_ARGS, hevcDecodeFrom, hevcPieceEncoderArgs, matchHevcCoding } from './smart-cut-hevc.js';
 import type { PacketInfo } from './smart-cut-plan.js';
 import type { StreamPacket } from './smart-cut-streams.js';
 
@@ -299,17 +299,18 @@ export function buildSmartCutEncodeArgs(p: {
   if (p.trackId !== undefined && !(Number.isSafeInteger(p.trackId) && p.trackId > 0)) throw new MediaInputError(`bad track id ${p.trackId}`);
   if (!Number.isSafeInteger(p.dtsShiftTicks) || p.dtsShiftTicks < 0) throw new MediaInputError(`bad dts shift ${p.dtsShiftTicks}`);
   const timescale = String(p.stream.timeBase.den);
+  const decodeFrom = p.stream.codec === 'hevc' ? hevcDecodeFrom(p.seekTo) : p.seekTo;
   return [
     ...COMMON_ARGS,
     '-noautorotate',
     '-ss',
-    formatSeconds(p.seekTo),
+    formatSeconds(decodeFrom),
     '-i',
     pathArg(p.input),
     '-map',
     '0:v:0',
     '-vf',
-    'setpts=PTS-STARTPTS',
+    decodeFrom < p.seekTo ? `trim=start=${formatSeconds(p.seekTo - decodeFrom)},setpts=PTS-STARTPTS` : 'setpts=PTS-STARTPTS',
     '-frames:v',
     String(p.frames),
     ...(p.stream.codec === 'hevc' ? hevcPieceEncoderArgs : matchedPieceEncoderArgs)({

@@ -68,6 +68,17 @@ export function hevcPieceEncoderArgs(p: { timescale: number; pixFmt: string; pro
 }
 
 /**
+ * How far before a piece's first frame its encode starts decoding (seconds from the file start). The
+ * mov demuxer seeks by decode time, and a CRA keyframe is decoded some frames before it is shown: a
+ * seek just before the piece can land on a CRA shown after its first frames, which are then that
+ * CRA's leading pictures, skipped by the decoder for want of the GOP before. A second earlier, the
+ * keyframe it lands on is shown before the piece starts (decoding runs at most that far ahead).
+ */
+export function hevcDecodeFrom(seekTo: number): number {
+  return Math.max(0, seekTo - 1);
+}
+
+/**
  * Bitstream filters of the copied part: the source's parameter sets put in-band before every random
  * access picture, and the first keyframe's leading pictures left out (every packet shown before the
  * keyframe, where the copy's timestamps start at 0; half a millisecond absorbs the µs rounding of

@@ -122,6 +122,7 @@ const CUTS: [string, number, number][] = [
   ['starts on a keyframe, ends between keyframes', 2, 4.6],
   ['starts just after a keyframe, ends between keyframes', 2.04, 5],
   ['starts just before a keyframe, ends at the end of the file', 3.96, 6],
+  ['starts two frames before a keyframe (among its leading pictures in an open GOP)', 1.92, 4.6],
   ['starts between keyframes, ends on a keyframe', 1.3, 4],
   ['starts between keyframes, ends just after a keyframe', 1.3, 4.04],
   ['starts between frames, ends between frames across two keyframes', 0.51, 5.29],
@@ -131,6 +132,7 @@ const BASE: Omit<HevcClipOptions, 'name'> = { durationSec: 6, fps: FPS, gop: GOP
 
 const SOURCES: [string, Partial<HevcClipOptions>][] = [
   ['open-GOP HEVC (x265 defaults) in mp4, hvc1', {}],
+  ['open-GOP HEVC with deeper B-frame pyramids (x265 preset fast) in mp4, hvc1', { preset: 'fast' }],
   ['closed-GOP HEVC in mp4, hev1', { openGop: false, tag: 'hev1' }],
   ['open-GOP Main 10 HEVC in mov, hvc1', { container: 'mov', pixFmt: 'yuv420p10le' }],
 ];

@@ -21,6 +21,8 @@ export interface HevcClipOptions {
   /** yuv420p (Main), yuv420p10le (Main 10), yuv422p (Rext, 4:2:2). */
   pixFmt: 'yuv420p' | 'yuv420p10le' | 'yuv422p';
   audio: boolean;
+  /** x265 preset (default ultrafast); slower ones delay decoding more (more B-frames, in pyramids). */
+  preset?: 'ultrafast' | 'fast';
 }
 
 /** A frame-coded HEVC clip, with AAC audio (a 440 Hz tone) when asked. Returns its path. */
@@ -44,7 +46,7 @@ export async function makeFrameCodedHevcClip(dir: string, opts: HevcClipOptions)
     ...(opts.audio ? ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${opts.durationSec}`] : []),
     '-map', '0:v',
     ...(opts.audio ? ['-map', '1:a', '-c:a', 'aac', '-b:a', '64k'] : []),
-    '-c:v', 'libx265', '-preset', 'ultrafast', '-pix_fmt', opts.pixFmt, '-x265-params', params.join(':'),
+    '-c:v', 'libx265', '-preset', opts.preset ?? 'ultrafast', '-pix_fmt', opts.pixFmt, '-x265-params', params.join(':'),
     '-tag:v', opts.tag,
     '-f', opts.container,
     file,

@@ -62,6 +62,12 @@ async function videoPackets(file: string): Promise<{ hash: string; key: boolean 
     });
 }
 
+/** A full decode that stops at the first bitstream error, CRC mismatch or concealed slice; '' when clean. */
+async function strictDecodeErrors(file: string): Promise<string> {
+  const res = await runTool('ffmpeg', ['-nostdin', '-v', 'error', '-err_detect', '+crccheck+bitstream+buffer+explode', '-xerror', '-i', file, '-f', 'null', '-']);
+  return res.code === 0 ? res.stderr.trim() : `exit ${res.code}: ${res.stderr.trim()}`;
+}
+
 /** How many end-of-sequence NAL units (type 36) the video of `file` holds, found by their start code in its Annex B form. */
 async function endOfSequenceUnits(file: string): Promise<number> {
   const res = await runTool('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-map', '0:v:0', '-c', 'copy', '-bsf:v', 'hevc_mp4toannexb', '-f', 'hevc', '-']);
@@ -88,6 +94,7 @@ async function expectExactHevcCut(source: string, start: number, end: number): P
   const got = await readFrameNumbers(res.output);
   expect(firstDifference(got, want), `got ${got.length} frames ${got[0]}…${got[got.length - 1]}`).toBe(-1);
   expect(await decodeErrors(res.output)).toBe('');
+  expect(await strictDecodeErrors(res.output)).toBe('');
   // A re-encoded head ends its sequence, so that the copy's first keyframe (a CRA, in an open GOP) starts one.
   expect(await endOfSequenceUnits(res.output)).toBe(first % GOP === 0 ? 0 : 1);
 

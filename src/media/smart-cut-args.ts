@@ -294,12 +294,14 @@ export function buildSmartCutEncodeArgs(p: {
   dtsShiftTicks: number;
   /** mp4 track ID for the piece's video (the join matches it with the source's); the muxer's own when absent. */
   trackId?: number | undefined;
+  /** The piece's length in seconds: with `frames`, its frame duration, which HEVC's decode lead is counted in. */
+  duration?: number | undefined;
 }): string[] {
   if (!Number.isInteger(p.frames) || p.frames <= 0) throw new MediaInputError(`frames must be a positive integer, got ${p.frames}`);
   if (p.trackId !== undefined && !(Number.isSafeInteger(p.trackId) && p.trackId > 0)) throw new MediaInputError(`bad track id ${p.trackId}`);
   if (!Number.isSafeInteger(p.dtsShiftTicks) || p.dtsShiftTicks < 0) throw new MediaInputError(`bad dts shift ${p.dtsShiftTicks}`);
   const timescale = String(p.stream.timeBase.den);
-  const decodeFrom = p.stream.codec === 'hevc' ? hevcDecodeFrom(p.seekTo) : p.seekTo;
+  const decodeFrom = p.stream.codec === 'hevc' ? hevcDecodeFrom(p.seekTo, p.duration === undefined ? undefined : p.duration / p.frames) : p.seekTo;
   return [
     ...COMMON_ARGS,
     '-noautorotate',

@@ -8,7 +8,10 @@
  * through hevc_mp4toannexb, which puts the source's sample-entry sets before each of its random
  * access pictures. A decoder thus meets, before each piece, the sets that piece was coded with. In
  * mp4 that is allowed for 'hev1' tracks only ('hvc1' keeps every set in the sample entry), so the
- * output is tagged hev1.
+ * output is tagged hev1. New sets may only be activated where a coded video sequence starts: at the
+ * re-encoded pieces' IDR pictures, and at the copy's first keyframe, which may be a CRA (x265's open
+ * GOP) and so starts one only after an end of sequence, which the head is given
+ * (hevc-end-of-sequence.ts). That CRA's leading pictures are re-encoded by the head, not copied.
  */
 
 /** The ffprobe fields of an HEVC stream that decide whether x265 can match it. */
@@ -71,11 +74,12 @@ export function hevcPieceEncoderArgs(p: { timescale: number; pixFmt: string; pro
  * How far before a piece's first frame its encode starts decoding (seconds from the file start). The
  * mov demuxer seeks by decode time, and a CRA keyframe is decoded some frames before it is shown: a
  * seek just before the piece can land on a CRA shown after its first frames, which are then that
- * CRA's leading pictures, skipped by the decoder for want of the GOP before. A second earlier, the
- * keyframe it lands on is shown before the piece starts (decoding runs at most that far ahead).
+ * CRA's leading pictures, skipped by the decoder for want of the GOP before. HEVC reorders at most
+ * 16 pictures (sps_max_num_reorder_pics ≤ 15), so from 17 frames (and at least a second) earlier
+ * the keyframe the seek lands on is shown before the piece starts.
  */
-export function hevcDecodeFrom(seekTo: number): number {
-  return Math.max(0, seekTo - 1);
+export function hevcDecodeFrom(seekTo: number, frameSec = 0): number {
+  return Math.max(0, seekTo - Math.max(1, 17 * frameSec));
 }
 
 /**

@@ -78,7 +78,8 @@ export type SmartCutForecast = { ok: true; reencodedSec: number; lengthSec: numb
 /**
  * What a smart cut of the source would do, from the same probes a run makes, writing nothing: the
  * seconds it would re-encode, or why it cannot be one. A run can still fall back when the first
- * keyframe in the range turns out not to be an IDR picture (it decodes one frame to tell).
+ * keyframe in the range turns out not to be an IDR picture (HEVC: an IRAP picture; it copies one
+ * frame to tell).
  */
 export async function forecastSmartCut(p: PrepareParams): Promise<SmartCutForecast> {
   const prepared = await prepare(fromFileStart(p));

@@ -50,6 +50,8 @@ describe('HEVC argv', () => {
     expect(after(args, '-ss')).toBe('9.500000');
     expect(after(args, '-vf')).toBe('trim=start=1.000000,setpts=PTS-STARTPTS');
     expect(hevcDecodeFrom(0.4)).toBe(0);
+    // At 2 fps, 17 frames are more than a second.
+    expect(hevcDecodeFrom(20, 0.5)).toBe(11.5);
   });
 
   it('copies with the parameter sets put in-band and the leading pictures left out, joins as hev1, and checks for any IRAP picture', () => {

@@ -161,13 +161,15 @@ for (const [label, overrides] of SOURCES) {
 }
 
 describe('smart cut of HEVC that x265 cannot match', { timeout: 60_000 }, () => {
-  it('when the source is 4:2:2 (Rext profile), then it falls back with the reason, writes nothing, and the dry run says the same', async () => {
-    const source = await makeFrameCodedHevcClip(dir, { ...BASE, pixFmt: 'yuv422p', name: 'rext' });
-    expect(streamOf(await probeJson(source), 'video').profile).toBe('Rext');
-    const res = await cut(source, 1.3, 4.6);
-    expect(res.outcome).toBe('unsupported');
-    expect(res.reason).toBe('HEVC profile Rext cannot be matched (only Main and Main 10)');
-    expect(await readdir(res.scratch)).toEqual([]);
-    expect(await forecast(source, 1.3, 4.6)).toEqual({ ok: false, reason: res.reason });
-  });
+  for (const [variant, pixFmt] of [['4:2:2', 'yuv422p'], ['Main 12', 'yuv420p12le']] as const) {
+    it(`when the source is ${variant} (a range extension), then it falls back with the reason, writes nothing, and the dry run says the same`, async () => {
+      const source = await makeFrameCodedHevcClip(dir, { ...BASE, pixFmt, name: `rext-${pixFmt}` });
+      expect(streamOf(await probeJson(source), 'video').profile).toBe('Rext');
+      const res = await cut(source, 1.3, 4.6);
+      expect(res.outcome).toBe('unsupported');
+      expect(res.reason).toBe('HEVC profile Rext cannot be matched (only Main and Main 10)');
+      expect(await readdir(res.scratch)).toEqual([]);
+      expect(await forecast(source, 1.3, 4.6)).toEqual({ ok: false, reason: res.reason });
+    });
+  }
 });

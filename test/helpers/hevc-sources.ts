@@ -18,8 +18,8 @@ export interface HevcClipOptions {
   container: 'mp4' | 'mov';
   /** The sample entry: 'hvc1' (parameter sets in the sample entry only, as Apple's files) or ffmpeg's default 'hev1'. */
   tag: 'hvc1' | 'hev1';
-  /** yuv420p (Main), yuv420p10le (Main 10), yuv422p (Rext, 4:2:2). */
-  pixFmt: 'yuv420p' | 'yuv420p10le' | 'yuv422p';
+  /** yuv420p (Main), yuv420p10le (Main 10), yuv422p or yuv420p12le (range extensions: 4:2:2, Main 12). */
+  pixFmt: 'yuv420p' | 'yuv420p10le' | 'yuv422p' | 'yuv420p12le';
   audio: boolean;
   /** x265 preset (default ultrafast); slower ones delay decoding more (more B-frames, in pyramids). */
   preset?: 'ultrafast' | 'fast';

@@ -1,14 +1,17 @@
 import { resolve } from 'node:path';
 import { COMMON_ARGS, concatDemuxerInput, formatSeconds, parseFraction, pathArg, type Fraction } from './argv.js';
 import { MediaInputError } from './errors.js';
+import { HEVC_COPY_BSF, HEVC_IRAP_TYPES, HEVC_JOIN_ARGS, hevcDecodeFrom, hevcPieceEncoderArgs, matchHevcCoding } from './smart-cut-hevc.js';
 import type { PacketInfo } from './smart-cut-plan.js';
 import type { StreamPacket } from './smart-cut-streams.js';
 
 /** What the re-encoded pieces must match so that the copied part can follow them. */
 export interface SmartCutStream {
-  /** x264 profile name. */
+  /** The source's codec; H.264 when absent. */
+  codec?: 'h264' | 'hevc';
+  /** x264 (or, for HEVC, x265) profile name. */
   profile: string;
-  /** H.264 level_idc, e.g. 40 for 4.0; null when the source does not say. */
+  /** H.264 level_idc, e.g. 40 for 4.0 (HEVC: general_level_idc, 30 × the level); null when the source does not say. */
   level: number | null;
   pixFmt: string;
   timeBase: Fraction;
@@ -85,10 +88,13 @@ export function parseSmartCutStream(json: unknown): SmartCutStreamResult {
   const s = streams.find((st) => st.codec_type === 'video');
   if (!s) return fail('no video stream');
   const a = streams.find((st) => st.codec_type === 'audio');
-  if (s.codec_name !== 'h264') return fail(`codec ${String(s.codec_name)} is not H.264`);
-  const profile = typeof s.profile === 'string' && Object.hasOwn(X264_PROFILES, s.profile) ? X264_PROFILES[s.profile]! : null;
+  if (s.codec_name !== 'h264' && s.codec_name !== 'hevc') return fail(`codec ${String(s.codec_name)} is not H.264 or HEVC`);
+  const hevc = s.codec_name === 'hevc' ? matchHevcCoding(s) : null;
+  if (hevc && !hevc.ok) return fail(hevc.reason);
+  if (hevc && s.codec_tag_string === 'hvc1') return fail(HVC1_REASON);
+  const profile = hevc?.ok ? hevc.profile : typeof s.profile === 'string' && Object.hasOwn(X264_PROFILES, s.profile) ? X264_PROFILES[s.profile]! : null;
   if (!profile) return fail(`profile ${String(s.profile)} cannot be matched`);
-  const pixFmt = typeof s.pix_fmt === 'string' && X264_PIX_FMTS.has(s.pix_fmt) ? s.pix_fmt : null;
+  const pixFmt = hevc?.ok ? hevc.pixFmt : typeof s.pix_fmt === 'string' && X264_PIX_FMTS.has(s.pix_fmt) ? s.pix_fmt : null;
   if (!pixFmt) return fail(`pixel format ${String(s.pix_fmt)} cannot be matched`);
   const width = Number(s.width);
   const height = Number(s.height);
@@ -106,8 +112,9 @@ export function parseSmartCutStream(json: unknown): SmartCutStreamResult {
   return {
     ok: true,
     stream: {
+      ...(hevc ? { codec: 'hevc' as const } : {}),
       profile,
-      level: Number.isInteger(level) && level >= 9 && level <= 62 ? level : null,
+      level: hevc?.ok ? hevc.level : Number.isInteger(level) && level >= 9 && level <= 62 ? level : null,
       pixFmt,
       timeBase,
       origin,
@@ -127,7 +134,14 @@ export function parseSmartCutStream(json: unknown): SmartCutStreamResult {
   };
 }
 
-const STREAM_ENTRIES = 'stream=index,id,codec_type,codec_name,profile,level,pix_fmt,width,height,time_base,field_order:format=start_time';
+const STREAM_ENTRIES = 'stream=index,id,codec_type,codec_name,codec_tag_string,profile,level,pix_fmt,width,height,time_base,field_order:format=start_time';
+
+/**
+ * The pieces of an HEVC smart cut carry their own parameter sets in the stream, which only an hev1
+ * sample entry allows; an hvc1 source (Apple's, most phones') would come out hev1, which Apple's
+ * players refuse. So such a source is re-encoded whole instead.
+ */
+export const HVC1_REASON = 'HEVC tagged hvc1 (parameter sets in the sample entry only): a smart cut would have to write hev1, which Apple players refuse';
 
 /**
  * `ffprobe` (JSON) listing the packets of all streams, in the order the demuxer reads them, from the
@@ -191,8 +205,9 @@ export function videoPackets(packets: StreamPacket[], videoIndex: number): Packe
  * prints what is left as framecrc: a line for it only when it is an IDR picture. (A keyframe
  * flag alone can also mark an open-GOP I-frame, after which frames may still refer back.)
  */
-export function buildIdrCheckArgs(input: string, keyframe: number, frameDuration: number): string[] {
-  return idrPacketArgs(['-ss', formatSeconds(keyframe), '-t', formatSeconds(frameDuration / 2), '-i', pathArg(input)], ['-frames:v', '1']);
+export function buildIdrCheckArgs(input: string, keyframe: number, frameDuration: number, codec: SmartCutStream['codec'] = 'h264'): string[] {
+  const reading = ['-ss', formatSeconds(keyframe), '-t', formatSeconds(frameDuration / 2), '-i', pathArg(input)];
+  return idrPacketArgs(reading, ['-frames:v', '1'], keyPictureTypes(codec));
 }
 
 /** True when buildIdrCheckArgs printed a packet at (within half a frame of) the keyframe. */
@@ -210,13 +225,18 @@ export function parseIdrCheck(framecrc: string, frameDuration: number): boolean 
  * lose every unit to filter_units and are dropped. (H.264's keyframe flag also marks the I-frames
  * of an open GOP, which leave references to the GOP before them.)
  */
-export function buildIdrListArgs(input: string, seekTo: number, readFor: number): string[] {
+export function buildIdrListArgs(input: string, seekTo: number, readFor: number, codec: SmartCutStream['codec'] = 'h264'): string[] {
   const reading = [...(seekTo > 0 ? ['-ss', formatSeconds(seekTo)] : []), '-t', formatSeconds(readFor), '-i', pathArg(input)];
-  return idrPacketArgs(['-copyts', ...reading], ['-avoid_negative_ts', 'disabled']);
+  return idrPacketArgs(['-copyts', ...reading], ['-avoid_negative_ts', 'disabled'], keyPictureTypes(codec));
 }
 
-/** `ffmpeg` copying the video of `input` through a filter that keeps IDR slices only, printed as framecrc. */
-function idrPacketArgs(input: string[], output: string[]): string[] {
+/** NAL unit types a copy may start on: H.264 IDR slices; for HEVC any random access picture (the copy leaves out its leading pictures). */
+function keyPictureTypes(codec: SmartCutStream['codec']): string {
+  return codec === 'hevc' ? HEVC_IRAP_TYPES : '5';
+}
+
+/** `ffmpeg` copying the video of `input` through a filter that keeps the NAL units of `passTypes` only, printed as framecrc. */
+function idrPacketArgs(input: string[], output: string[], passTypes: string): string[] {
   return [
     '-hide_banner',
     '-nostdin',
@@ -228,7 +248,7 @@ function idrPacketArgs(input: string[], output: string[]): string[] {
     '-c:v',
     'copy',
     '-bsf:v',
-    'filter_units=pass_types=5',
+    `filter_units=pass_types=${passTypes}`,
     ...output,
     '-f',
     'framecrc',
@@ -282,25 +302,33 @@ export function buildSmartCutEncodeArgs(p: {
   dtsShiftTicks: number;
   /** mp4 track ID for the piece's video (the join matches it with the source's); the muxer's own when absent. */
   trackId?: number | undefined;
+  /** The piece's length in seconds: with `frames`, its frame duration, which HEVC's decode lead is counted in. */
+  duration?: number | undefined;
 }): string[] {
   if (!Number.isInteger(p.frames) || p.frames <= 0) throw new MediaInputError(`frames must be a positive integer, got ${p.frames}`);
   if (p.trackId !== undefined && !(Number.isSafeInteger(p.trackId) && p.trackId > 0)) throw new MediaInputError(`bad track id ${p.trackId}`);
   if (!Number.isSafeInteger(p.dtsShiftTicks) || p.dtsShiftTicks < 0) throw new MediaInputError(`bad dts shift ${p.dtsShiftTicks}`);
   const timescale = String(p.stream.timeBase.den);
+  const decodeFrom = p.stream.codec === 'hevc' ? hevcDecodeFrom(p.seekTo, p.duration === undefined ? undefined : p.duration / p.frames) : p.seekTo;
   return [
     ...COMMON_ARGS,
     '-noautorotate',
     '-ss',
-    formatSeconds(p.seekTo),
+    formatSeconds(decodeFrom),
     '-i',
     pathArg(p.input),
     '-map',
     '0:v:0',
     '-vf',
-    'setpts=PTS-STARTPTS',
+    decodeFrom < p.seekTo ? `trim=start=${formatSeconds(p.seekTo - decodeFrom)},setpts=PTS-STARTPTS` : 'setpts=PTS-STARTPTS',
     '-frames:v',
     String(p.frames),
-    ...matchedPieceEncoderArgs({ timescale: p.stream.timeBase.den, pixFmt: p.stream.pixFmt, profile: p.stream.profile, level: p.stream.level }),
+    ...(p.stream.codec === 'hevc' ? hevcPieceEncoderArgs : matchedPieceEncoderArgs)({
+      timescale: p.stream.timeBase.den,
+      pixFmt: p.stream.pixFmt,
+      profile: p.stream.profile,
+      level: p.stream.level,
+    }),
     // Encoder, bsf and muxer all run in the source's timescale, so the shift is in source ticks.
     ...(p.dtsShiftTicks > 0 ? ['-bsf:v', `setts=dts=DTS-${p.dtsShiftTicks}`] : []),
     ...(p.trackId !== undefined ? ['-streamid', `0:${p.trackId}`, '-use_stream_ids_as_track_ids', '1'] : []),
@@ -334,6 +362,7 @@ export function buildSmartCutCopyArgs(p: {
     '0:v:0',
     '-c:v',
     'copy',
+    ...(p.stream.codec === 'hevc' ? ['-bsf:v', HEVC_COPY_BSF] : []),
     ...(p.stopAfter !== null ? ['-t', formatSeconds(p.stopAfter)] : []),
     '-video_track_timescale',
     String(p.stream.timeBase.den),
@@ -444,6 +473,7 @@ export function buildSmartCutJoinArgs(p: {
     '-c:v',
     'copy',
     ...(p.audio ? audioCodecArgs(p.audio) : []),
+    ...(p.stream.codec === 'hevc' ? HEVC_JOIN_ARGS : []),
     '-video_track_timescale',
     String(p.stream.timeBase.den),
     '-f',

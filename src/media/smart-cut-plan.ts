@@ -29,6 +29,11 @@ export interface SmartCutPlanInput {
   endWindow: PacketWindow;
   /** Absolute pts (ticks) before which the copy may not start: an IDR picture past an open-GOP keyframe. */
   copyFromTicks?: number;
+  /**
+   * 'reencode': the first keyframe may have leading pictures (decoded after it, shown before it, as
+   * at an HEVC CRA); the head re-encodes them and the copy leaves them out. Refused by default.
+   */
+  leadingPictures?: 'refuse' | 'reencode';
 }
 
 /** A piece re-encoded from the source: `frames` frames from the first frame at or after `seekTo`. */
@@ -62,6 +67,8 @@ export type SmartCutPlan =
        * timestamps keep increasing where they meet copied packets that B-frames delay.
        */
       dtsShiftTicks: number;
+      /** The same for the tail alone: less than `dtsShiftTicks` where the copy's last packets decode later. */
+      tailDtsShiftTicks: number;
       frameDuration: number;
     };
 
@@ -183,7 +190,9 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
   const keyframe = startWindow.byPts.find((f) => f.key && f.pts >= copyFrom && f.pts <= startWindow.trustedUntil);
   if (!keyframe || keyframe.pts >= endTicks) return unsupported('no keyframe inside the range, nothing to copy');
   const leading = startWindow.frames.some(
-    (f) => (f.index > keyframe.index && f.pts < keyframe.pts) || (f.index < keyframe.index && f.pts > keyframe.pts),
+    (f) =>
+      (f.index > keyframe.index && f.pts < keyframe.pts && input.leadingPictures !== 'reencode') ||
+      (f.index < keyframe.index && f.pts > keyframe.pts),
   );
   if (leading) return unsupported(OPEN_GOP_REASON);
 
@@ -215,13 +224,16 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
   if (!cut) return unsupported('no point before the end where the copy can stop');
 
   const dtsShiftTicks = keyframe.pts - keyframe.dts;
+  let tailDtsShiftTicks = dtsShiftTicks;
   let stopAfter: number | null = null;
   if (!copyToEof) {
     const cutPacket = endWindow.frames[cut.index]!;
     const before = endWindow.frames[cut.index - 1];
-    // With a tail, the last copied packet must decode before the tail's first (shifted) packet.
+    // With a tail, the last copied packet must decode before the tail's first (shifted) packet. Where
+    // B-frames delay decoding more at the cut than at the first keyframe (x265's B-pyramids), the
+    // tail's dts trail its pts by less: one frame after that packet's, or just after it.
     if (before && cut.pts < stopPts && before.dts >= cut.pts - dtsShiftTicks) {
-      return unsupported('decode timestamps too far behind at the end cut');
+      tailDtsShiftTicks = Math.max(0, Math.min(dtsShiftTicks, Math.floor(cut.pts - before.dts - frameTicks)));
     }
     const stopDts = before ? (before.dts + cutPacket.dts) / 2 : cutPacket.dts - frameTicks / 2;
     stopAfter = seconds(stopDts - keyframe.pts);
@@ -249,6 +261,7 @@ export function planSmartCut(input: SmartCutPlanInput): SmartCutPlan {
     },
     tail,
     dtsShiftTicks,
+    tailDtsShiftTicks,
     frameDuration: seconds(frameTicks),
   };
 }

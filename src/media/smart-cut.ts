@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseFraction } from './argv.js';
+import { appendHevcEndOfSequence } from './hevc-end-of-sequence.js';
 import type { MediaLogger } from './logger.js';
 import type { MediaInfo } from './media-info.js';
 import { captureProcess, createProgressReporter, runFfmpeg } from './runner.js';
@@ -81,7 +82,9 @@ export type SmartCutForecast = { ok: true; reencodedSec: number; lengthSec: numb
 /**
  * What a smart cut of the source would do, from the same probes a run makes, writing nothing: the
  * seconds it would re-encode, or why it cannot be one. Matroska and MPEG-TS sources are planned from
- * the source itself; a run cuts a copy of the span, which holds the same frames and keyframes.
+ * the source itself; a run cuts a copy of the span, which holds the same frames and keyframes. A run
+ * can still fall back when the first keyframe in the range turns out not to be an IDR picture (HEVC:
+ * an IRAP picture; it copies one frame to tell).
  */
 export async function forecastSmartCut(p: PrepareParams): Promise<SmartCutForecast> {
   const prepared = await prepare(fromFileStart(p));
@@ -136,7 +139,9 @@ function listWindows(p: PrepareParams, origin: number): Promise<{ json: unknown;
 
 /** Probes the source around the cut points and plans the pieces, or says why a smart cut is not possible. */
 async function prepare(p: PrepareParams): Promise<Prepared | string> {
-  if (p.info.video.codec !== 'h264') return `codec ${p.info.video.codec} is not H.264`;
+  if (p.info.video.codec !== 'h264' && p.info.video.codec !== 'hevc') return `codec ${p.info.video.codec} is not H.264 or HEVC`;
+  // HEVC is cut only where its samples are copied straight from the source's sample tables.
+  if (p.info.video.codec === 'hevc' && p.info.container !== 'mp4' && p.info.container !== 'mov') return `HEVC in ${p.info.container} is cut only from mp4 or mov`;
   // A run copies other containers' span into an mp4 first; a forecast plans from the source itself.
   const route = smartCutRoute(p.info);
   if (route.via === 'none') return route.reason;
@@ -172,9 +177,14 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
     originTicks: Math.round(stream.origin * ticksPerSec),
     startWindow,
     endWindow,
+    leadingPictures: stream.codec === 'hevc' ? ('reencode' as const) : ('refuse' as const),
   };
   const idrSearch = { ...p, origin: stream.origin, from: stream.origin + p.start, end: stream.origin + p.end };
-  const plan = await planFromIdr(planSmartCut(planInput), idrSearch, ticksPerSec, (copyFromTicks) => planSmartCut({ ...planInput, copyFromTicks }));
+  // An HEVC CRA's leading pictures are re-encoded with the head; H.264 needs an IDR picture to copy from.
+  const plan =
+    stream.codec === 'hevc'
+      ? planSmartCut(planInput)
+      : await planFromIdr(planSmartCut(planInput), idrSearch, ticksPerSec, (copyFromTicks) => planSmartCut({ ...planInput, copyFromTicks }));
   if (!plan.ok) return plan.reason;
 
   let audio: JoinAudio | null = null;
@@ -200,7 +210,9 @@ async function prepare(p: PrepareParams): Promise<Prepared | string> {
   const keyframe = stream.origin + plan.copy.keyframe;
   const outpoint = plan.copy.stopAfter === null ? null : keyframe + plan.copy.stopAfter;
   const trackId = layout.videoId;
+  // HEVC's middle is always copied first: its parameter sets are put in-band on the way (smart-cut-hevc.ts).
   const middle =
+    stream.codec !== 'hevc' &&
     trackId !== null &&
     !/[\r\n\0]/.test(p.input) &&
     (outpoint === null || outpointKeepsVideo(listings[listings.length - 1]!, layout.videoIndex, layout.timeBases, Math.round(outpoint * 1e6)))
@@ -214,6 +226,8 @@ interface Step {
   cost: number;
   args: string[];
   expectedDurationSec: number;
+  /** Run on the piece once ffmpeg has written it. */
+  finish?: () => Promise<void>;
 }
 
 /** Runs the tasks side by side; when one fails the others are stopped, and the first failure is thrown. */
@@ -280,7 +294,9 @@ async function cutDirectly(params: SmartCutParams): Promise<SmartCutOutcome> {
   if (plan.head) {
     const path = `${prefix}.head.mp4`;
     const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.head, stream, dtsShiftTicks: plan.dtsShiftTicks, trackId: middle?.trackId });
-    pieceSteps.push({ cost: ENCODE_COST * plan.head.duration, args, expectedDurationSec: plan.head.duration });
+    // HEVC: the copy after the head may start on a CRA picture, which begins a new sequence only after an end of sequence.
+    const finish = stream.codec === 'hevc' ? () => appendHevcEndOfSequence(path) : undefined;
+    pieceSteps.push({ cost: ENCODE_COST * plan.head.duration, args, expectedDurationSec: plan.head.duration, finish });
     pieces.push({ path, duration: plan.head.duration });
     scratch.push(path);
   }
@@ -296,7 +312,7 @@ async function cutDirectly(params: SmartCutParams): Promise<SmartCutOutcome> {
   }
   if (plan.tail) {
     const path = `${prefix}.tail.mp4`;
-    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.tail, stream, dtsShiftTicks: plan.dtsShiftTicks, trackId: middle?.trackId });
+    const args = buildSmartCutEncodeArgs({ input: p.input, output: path, ...plan.tail, stream, dtsShiftTicks: plan.tailDtsShiftTicks, trackId: middle?.trackId });
     pieceSteps.push({ cost: ENCODE_COST * plan.tail.duration, args, expectedDurationSec: plan.tail.duration });
     pieces.push({ path, duration: plan.tail.duration });
     scratch.push(path);
@@ -335,15 +351,16 @@ async function cutDirectly(params: SmartCutParams): Promise<SmartCutOutcome> {
   // it: the mov demuxer then seeks by shifted times and lands on the keyframe before.
   const whyNotCopied = async (signal: AbortSignal): Promise<string> => {
     const from = Math.max(0, plan.copy.keyframe - plan.frameDuration);
-    const listed = await capture(p.ffmpegPath, buildIdrListArgs(p.input, from, 2 * plan.frameDuration), 'ffmpeg', signal, p.logger);
+    const listed = await capture(p.ffmpegPath, buildIdrListArgs(p.input, from, 2 * plan.frameDuration, stream.codec), 'ffmpeg', signal, p.logger);
     const at = stream.origin + plan.copy.keyframe;
     const isIdr = listed !== null && parseIdrTimes(listed).some((t) => Math.abs(t - at) < plan.frameDuration / 2);
-    return isIdr ? SEEK_MISSED_REASON : 'the first keyframe in the range is not an IDR picture';
+    if (isIdr) return SEEK_MISSED_REASON;
+    return stream.codec === 'hevc' ? 'the first keyframe in the range is not a random access (IRAP) picture' : 'the first keyframe in the range is not an IDR picture';
   };
   const checkIdr = async (signal: AbortSignal): Promise<void> => {
     // The copy (and the join reading the middle from the source) seeks to the keyframe: the check
     // copies from there, so it passes only when that seek lands on it and it is an IDR picture.
-    const landed = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration), 'ffmpeg', signal, p.logger);
+    const landed = await capture(p.ffmpegPath, buildIdrCheckArgs(p.input, plan.copy.keyframe, plan.frameDuration, stream.codec), 'ffmpeg', signal, p.logger);
     if (landed === null || !parseIdrCheck(landed, plan.frameDuration)) throw new Unsupported(await whyNotCopied(signal));
     verified = true;
     report();
@@ -351,7 +368,7 @@ async function cutDirectly(params: SmartCutParams): Promise<SmartCutOutcome> {
 
   try {
     await writeFile(listFile, buildSmartCutConcatList(pieces, middle?.trackId));
-    await runTogether([checkIdr, ...pieceSteps.map((step) => (signal: AbortSignal) => run(step, signal))], p.signal);
+    await runTogether([checkIdr, ...pieceSteps.map((step) => (signal: AbortSignal) => run(step, signal).then(step.finish))], p.signal);
     await run(joinStep, p.signal);
   } catch (err) {
     if (!(err instanceof Unsupported)) throw err;

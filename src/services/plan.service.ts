@@ -133,7 +133,7 @@ export class PlanService {
       return { method: 'stream-copy', reason: 'copy mode: keyframe-aligned stream copy, nothing re-encoded', expectedDurationSec: expected, reencodedSec: 0 };
     }
     const reencode = (why: string) => ({ method: 'reencode', reason: `${why}: full re-encode`, expectedDurationSec: expected, reencodedSec: expected });
-    if (info.video.codec !== 'h264') return reencode(`codec ${info.video.codec} is not H.264`);
+    if (info.video.codec !== 'h264' && info.video.codec !== 'hevc') return reencode(`codec ${info.video.codec} is not H.264 or HEVC`);
     let input: StagedInput;
     try {
       input = await this.tools.inputs.stage(inputs[0]!.storageKey!);
@@ -155,7 +155,7 @@ export class PlanService {
     const reencodedSec = round(forecast.reencodedSec);
     return {
       method: 'smart-cut',
-      reason: `H.264 in ${info.container}: the ${reencodedSec} s before the first keyframe and after the last copyable frame are re-encoded, the rest is stream-copied`,
+      reason: `${info.video.codec === 'hevc' ? 'HEVC' : 'H.264'} in ${info.container}: the ${reencodedSec} s before the first keyframe and after the last copyable frame are re-encoded, the rest is stream-copied`,
       expectedDurationSec: round(forecast.lengthSec),
       reencodedSec,
     };

@@ -47,7 +47,7 @@ describe('dry run', () => {
     expect(plans.get(smart.id)!.expectedDurationSec).toBeCloseTo(4.08, 2);
     expect(plans.get(smart.id)!.reencodedSec).toBeGreaterThan(0);
     expect(plans.get(smart.id)!.reencodedSec).toBeLessThan(4.08);
-    expect(plans.get(full.id)).toMatchObject({ method: 'reencode', reason: 'codec mpeg4 is not H.264: full re-encode', expectedDurationSec: 1.6, reencodedSec: 1.6 });
+    expect(plans.get(full.id)).toMatchObject({ method: 'reencode', reason: 'codec mpeg4 is not H.264 or HEVC: full re-encode', expectedDurationSec: 1.6, reencodedSec: 1.6 });
     expect(plans.get(copy.id)).toMatchObject({ method: 'stream-copy', expectedDurationSec: 2, reencodedSec: 0 });
     expect(plans.get(joined.id)).toMatchObject({ type: 'concat', method: 'concat-copy', reencodedSec: 0 });
     expect(plans.get(joined.id)!.expectedDurationSec).toBeCloseTo(2 * h264.durationSec, 3);

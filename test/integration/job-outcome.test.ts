@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { concat, download, run, trim, upload, waitForJob } from '../helpers/api-flow.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { countFrames, makeClip, probeJson } from '../helpers/media.js';
+import { firstDifference, readFrameNumbers } from '../helpers/frame-code.js';
+import { makeFrameCodedHevcClip, type HevcClipOptions } from '../helpers/hevc-sources.js';
 
 let h: Harness;
 let media: string;
@@ -111,5 +113,52 @@ describe('error codes of failed jobs', () => {
     expect(retried.status, JSON.stringify(retried.body)).toBeLessThan(300);
     expect(retried.body).toMatchObject({ error: null, errorCode: null, retryable: null });
     expect(await waitForJob(h, job.id)).toMatchObject({ status: 'failed', errorCode: 'input_missing' });
+  });
+});
+
+// HEVC (issue 14): the dry run plans a smart cut, the worker makes one (frame-exact, HEVC kept), and a
+// 4:2:2 source falls back with the reason, both ways.
+const CLIP: HevcClipOptions = { name: 'hevc', durationSec: 6, fps: 25, gop: 50, openGop: true, container: 'mp4', tag: 'hev1', pixFmt: 'yuv420p', audio: true };
+
+/** The plan a dry run gives the job (no job moves). */
+async function plannedFor(jobId: string): Promise<Record<string, any>> {
+  const res = await h.api.post('/api/jobs/run').send({ jobIds: [jobId], dryRun: true });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return (res.body.plans as { jobId: string }[]).find((p) => p.jobId === jobId)!;
+}
+
+describe('accurate trim of HEVC', () => {
+  it('when the source is open-GOP HEVC in mp4, then the plan and the job are a smart cut with the same re-encoded seconds, exact to the frame', async () => {
+    const v = await upload(h, await makeFrameCodedHevcClip(media, CLIP));
+    const job = await trim(h, v.id, { start: 1.3, end: 4.6, mode: 'accurate' });
+    const plan = await plannedFor(job.id);
+    expect(plan).toMatchObject({ method: 'smart-cut' });
+    expect(plan.reason).toMatch(/^HEVC in mp4/);
+
+    await run(h, [job.id]);
+    const done = await waitForJob(h, job.id, undefined, 60_000);
+    expect(done.status).toBe('completed');
+    expect(done.result).toMatchObject({ method: 'smart-cut', fallbackReason: null, frameCount: 82 });
+    expect(done.result.reencodedSec).toBeCloseTo(plan.reencodedSec, 3);
+
+    const file = path.join(media, `${done.outputVideoId}.mp4`);
+    await writeFile(file, await download(h, done.outputVideoId));
+    // 1.3 → 4.6 at 25 fps: frames 33 … 114.
+    const want = Array.from({ length: 82 }, (_, i) => 33 + i);
+    expect(firstDifference(await readFrameNumbers(file), want)).toBe(-1);
+    const video = (await probeJson(file)).streams.find((s: { codec_type: string }) => s.codec_type === 'video');
+    expect(video).toMatchObject({ codec_name: 'hevc', codec_tag_string: 'hev1', profile: 'Main' });
+  });
+
+  it('when the source is 4:2:2 HEVC, then the plan and the job fall back to a full re-encode and say why', async () => {
+    const v = await upload(h, await makeFrameCodedHevcClip(media, { ...CLIP, name: 'hevc-422', pixFmt: 'yuv422p' }));
+    const job = await trim(h, v.id, { start: 1.3, end: 4.6, mode: 'accurate' });
+    const reason = 'HEVC profile Rext cannot be matched (only Main and Main 10)';
+    expect(await plannedFor(job.id)).toMatchObject({ method: 'reencode', reason: `${reason}: full re-encode` });
+
+    await run(h, [job.id]);
+    const done = await waitForJob(h, job.id, undefined, 60_000);
+    expect(done.status).toBe('completed');
+    expect(done.result).toMatchObject({ method: 'reencode', fallbackReason: reason });
   });
 });

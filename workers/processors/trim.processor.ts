@@ -31,8 +31,8 @@ export const trimProcessor: Processor = async (ctx) => {
     await runCopyTrim(cut);
     return { method: 'stream-copy', container: info.container, reencodedSec: 0, fallbackReason: null, streamsCopiedFrom: info };
   }
-  let fallbackReason = `codec ${info.video.codec} is not H.264`;
-  if (info.video.codec === 'h264') {
+  let fallbackReason = `codec ${info.video.codec} is not H.264 or HEVC`;
+  if (info.video.codec === 'h264' || info.video.codec === 'hevc') {
     let reencodedSec = 0;
     const outcome = await runSmartCut({
       ...cut,

@@ -164,7 +164,7 @@ describe('smart cut', { timeout: 40_000 }, () => {
       makeClip(dir, { durationSec: 3, codec: 'h264', container: 'mkv', gop: 25 }),
     ]);
     const refused = await cut(vp9, 0.5, 2.5);
-    expect([refused.outcome, refused.reason]).toEqual(['unsupported', 'codec vp9 is not H.264']);
+    expect([refused.outcome, refused.reason]).toEqual(['unsupported', 'codec vp9 is not H.264 or HEVC']);
     expect(await readdir(refused.scratch)).toEqual([]);
     const res = await cut(mkv, 0.5, 2.5);
     expect([res.outcome, res.reason]).toEqual(['smart-cut', null]);

@@ -1,10 +1,9 @@
-import { bareCopyTrim, settle, warmPageCache } from '../bare.js';
-import { jobPhases } from '../api.js';
+import { bareCopyTrim, warmPageCache } from '../bare.js';
 import type { BenchContext, Row } from '../context.js';
 import { checkTrim } from '../frames.js';
-import { median, secs } from '../measure.js';
-import { checkJobOutput, summarizeExactness } from '../output-check.js';
+import { secs } from '../measure.js';
 import { SMALL_SIZE } from '../spec.js';
+import { measureBesideBare } from './beside-bare.js';
 
 const START = 30.5;
 const END = 90.5;
@@ -19,34 +18,19 @@ export const accurateTrimSmallRow: Row = {
   async measure(ctx: BenchContext) {
     const videoId = await ctx.uploaded(ctx.media.small);
     await warmPageCache(ctx.media.small);
-    const bare: number[] = [];
-    const service: number[] = [];
-    const checks = [];
-    const phases = [];
-    const methods = new Set<string>();
-    for (let i = 0; i < ctx.runs; i++) {
-      await settle();
-      bare.push(await bareCopyTrim(ctx.media.small, START, END, ctx.scratch));
-      await settle();
-      const job = await ctx.api.trim(videoId, START, END, 'accurate');
-      const done = await ctx.api.runAndWait(job.id, 10 * 60_000);
-      service.push(done.seconds);
-      phases.push(jobPhases(done.job));
-      methods.add(done.job.method ?? 'unknown');
-      checks.push(await checkJobOutput(ctx, done.job, (f) => checkTrim(f, START, END, 'accurate')));
-      ctx.log(`  run ${i + 1}: bare copy ${secs(bare[i]!)}, service ${secs(done.seconds)} (${done.job.method}), ${checks[i]!.exact ? 'exact' : 'NOT exact'}`);
-    }
-    const bareSec = median(bare);
-    const serviceSec = median(service);
-    const overSec = serviceSec - bareSec;
-    const ex = summarizeExactness(checks);
+    const m = await measureBesideBare(ctx, {
+      bare: () => bareCopyTrim(ctx.media.small, START, END, ctx.scratch),
+      record: () => ctx.api.trim(videoId, START, END, 'accurate'),
+      check: (f) => checkTrim(f, START, END, 'accurate'),
+    });
+    const overSec = m.serviceSec - m.bareSec;
     return {
-      service: `${secs(serviceSec)} · ${ex.label} · method ${[...methods].join('/')}`,
-      beside: `bare copy ${secs(bareSec)}`,
+      service: `${secs(m.serviceSec)} · ${m.exactness.label} · method ${m.methods.join('/')}`,
+      beside: `bare copy ${secs(m.bareSec)}`,
       verdict: `+${secs(overSec)} over a bare copy`,
-      pass: overSec <= MAX_OVER_COPY_SEC && ex.exact,
-      exact: ex.exact,
-      data: { bareSec: bare, serviceSec: service, overSec, methods: [...methods], phases, checks: ex.notes },
+      pass: overSec <= MAX_OVER_COPY_SEC && m.exactness.exact,
+      exact: m.exactness.exact,
+      data: { bareSec: m.bare, serviceSec: m.service, overSec, methods: m.methods, phases: m.phases, checks: m.exactness.notes },
     };
   },
 };

@@ -1,9 +1,8 @@
-import { bareConcat, settle, warmPageCache } from '../bare.js';
-import { jobPhases } from '../api.js';
+import { bareConcat, warmPageCache } from '../bare.js';
 import type { BenchContext, Row } from '../context.js';
 import { checkConcat } from '../frames.js';
-import { median, secs } from '../measure.js';
-import { checkJobOutput, summarizeExactness } from '../output-check.js';
+import { secs } from '../measure.js';
+import { measureBesideBare } from './beside-bare.js';
 
 const PIECE_SECONDS = [60, 60];
 const MAX_RATIO = 1.2;
@@ -17,34 +16,19 @@ export const concatRow: Row = {
     const pieces = ctx.media.pieces;
     const ids = [await ctx.uploaded(pieces[0]), await ctx.uploaded(pieces[1])];
     for (const p of pieces) await warmPageCache(p);
-    const bare: number[] = [];
-    const service: number[] = [];
-    const checks = [];
-    const phases = [];
-    const methods = new Set<string>();
-    for (let i = 0; i < ctx.runs; i++) {
-      await settle();
-      bare.push(await bareConcat([...pieces], ctx.scratch));
-      const job = await ctx.api.concat(ids);
-      await settle();
-      const done = await ctx.api.runAndWait(job.id, 10 * 60_000);
-      service.push(done.seconds);
-      phases.push(jobPhases(done.job));
-      methods.add(done.job.method ?? 'unknown');
-      checks.push(await checkJobOutput(ctx, done.job, (f) => checkConcat(f, PIECE_SECONDS)));
-      ctx.log(`  run ${i + 1}: bare ${secs(bare[i]!)}, service ${secs(done.seconds)}, ${checks[i]!.exact ? 'exact' : 'NOT exact'}`);
-    }
-    const bareSec = median(bare);
-    const serviceSec = median(service);
-    const ratio = serviceSec / bareSec;
-    const ex = summarizeExactness(checks);
+    const m = await measureBesideBare(ctx, {
+      bare: () => bareConcat([...pieces], ctx.scratch),
+      record: () => ctx.api.concat(ids),
+      check: (f) => checkConcat(f, PIECE_SECONDS),
+    });
+    const ratio = m.serviceSec / m.bareSec;
     return {
-      service: `${secs(serviceSec)} · ${ex.label} · ${[...methods].join('/')}`,
-      beside: secs(bareSec),
+      service: `${secs(m.serviceSec)} · ${m.exactness.label} · ${m.methods.join('/')}`,
+      beside: secs(m.bareSec),
       verdict: `ratio ${ratio.toFixed(2)}`,
-      pass: ratio <= MAX_RATIO && ex.exact,
-      exact: ex.exact,
-      data: { bareSec: bare, serviceSec: service, ratio, methods: [...methods], phases, checks: ex.notes },
+      pass: ratio <= MAX_RATIO && m.exactness.exact,
+      exact: m.exactness.exact,
+      data: { bareSec: m.bare, serviceSec: m.service, ratio, methods: m.methods, phases: m.phases, checks: m.exactness.notes },
     };
   },
 };

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { childBoxes, descend, findBox, readMoov, type Box } from './mov-boxes.js';
+import { nalLengthSize, sampleLayout, type SampleLayout } from './mov-samples.js';
 import type { StreamPacket } from './smart-cut-streams.js';
 
 /** One track of an mp4/mov as ffmpeg's demuxer presents it: stream index, time base, packets in decode order. */
@@ -21,6 +22,10 @@ export interface MovTrack {
   duration: Float64Array;
   key: Uint8Array;
   discard: Uint8Array;
+  /** Where each sample lies in the file, when the tables say. */
+  layout: SampleLayout | null;
+  /** For H.264 and HEVC tracks: the codec and the length-prefix size of its NAL units. */
+  nal: { codec: 'h264' | 'hevc'; lengthSize: number } | null;
 }
 
 /** Packets [from, to) of a track (decode order) as a listing gives them. */
@@ -163,7 +168,9 @@ function parseTrak(data: Buffer, r: Reader, trak: Box, index: number, movieTimes
   }
   // As the demuxer gives it: the last sample ends with the track when that is sooner.
   if (n > 0 && shift.end - dts[n - 1]! > 0) duration[n - 1] = Math.min(duration[n - 1]!, shift.end - dts[n - 1]!);
-  return { index, trackId, handler, timescale, startPts, mediaDuration, pts, dts, duration, key: samples.key, discard };
+  const layout = sampleLayout(data, stbl);
+  const nal = handler === 'vide' ? nalLengthSize(data, stbl) : null;
+  return { index, trackId, handler, timescale, startPts, mediaDuration, pts, dts, duration, key: samples.key, discard, layout, nal };
 }
 
 interface SampleTimes {

@@ -1,4 +1,5 @@
 import type { MediaLogger } from './logger.js';
+import { movCleanStartTimes } from './mov-idr.js';
 import { captureProcess } from './runner.js';
 import { buildIdrListArgs, parseIdrTimes } from './smart-cut-args.js';
 import { KEYFRAME_SEARCH_SEC, OPEN_GOP_REASON, type SmartCutPlan } from './smart-cut-plan.js';
@@ -26,6 +27,11 @@ export interface IdrSearch {
 async function firstIdrFrom(s: IdrSearch, until = s.from + KEYFRAME_SEARCH_SEC): Promise<number | null | 'failed'> {
   const readFor = Math.min(until, s.end) - s.from;
   if (!(readFor > 0)) return null;
+  const fromTables = await movCleanStartTimes(s.input, s.from, s.from + readFor);
+  if (fromTables) {
+    const found = fromTables.filter((t) => t < s.end);
+    return found.length > 0 ? Math.min(...found) : null;
+  }
   // From a little before: the seek lands on the keyframe before, which is listed too.
   const seekTo = Math.max(0, s.from - s.origin - 0.5);
   const args = buildIdrListArgs(s.input, seekTo, s.from - s.origin - seekTo + readFor);

@@ -14,7 +14,8 @@ import { movStartTime, readMovIndex, trackPackets } from '../../src/media/mov-in
 import { describeCopiedOutput } from '../../src/media/copied-output.js';
 import { movListing } from '../../src/media/mov-listing.js';
 import { probeOutputOnce } from '../../src/media/output-probe.js';
-import { parsePacketList } from '../../src/media/smart-cut-args.js';
+import { movCleanStartTimes } from '../../src/media/mov-idr.js';
+import { buildIdrListArgs, parseIdrTimes, parsePacketList } from '../../src/media/smart-cut-args.js';
 import { makeFrameCodedClip } from '../helpers/frame-code.js';
 import { mustProbe, runTool } from '../helpers/media.js';
 
@@ -92,6 +93,29 @@ describe('readMovIndex', { timeout: 30_000 }, () => {
     const probed = await probePackets(edited);
     // Either refused, or right.
     if (index) for (const track of index.tracks) expect(trackPackets(track).slice(0, -1)).toEqual(probed.packets.filter((p) => p.stream === track.index).slice(0, -1));
+  });
+});
+
+describe('movCleanStartTimes', { timeout: 60_000 }, () => {
+  it.each([
+    ['B-frames', {}],
+    ['open GOP', {}],
+    ['open GOP with IDR pictures at 2 s and 4 s', { idrAt: [2, 4] }],
+  ] as const)('when the file is %s, then the keyframes that start a clean decode are the ones ffmpeg finds holding an IDR slice', async (name, extra) => {
+    const file = 'idrAt' in extra
+      ? await makeFrameCodedClip(dir, { name: 'open-idr', durationSec: 6, fps: 30, width: 160, height: 96, gop: 30, bframes: 3, openGop: true, idrAt: [...extra.idrAt] })
+      : sources[name]!;
+    const listed = await runTool('ffmpeg', buildIdrListArgs(file, 0, 100));
+    const fromFfmpeg = parseIdrTimes(listed.stdout.toString());
+    const fromTables = await movCleanStartTimes(file, 0, 100);
+    expect(fromTables).toEqual(fromFfmpeg);
+    if (name.startsWith('open GOP')) expect(fromTables!.length).toBeLessThan(6);
+  });
+
+  it('when the file is not an mp4 or mov, then it answers null', async () => {
+    const mkv = join(dir, 'b.mkv');
+    await ffmpeg(['-i', sources['B-frames']!, '-c', 'copy', mkv]);
+    expect(await movCleanStartTimes(mkv, 0, 100)).toBeNull();
   });
 });
 

@@ -83,3 +83,48 @@ export function buildCleanCopyTrimArgs(p: {
     pathArg(p.output),
   ];
 }
+
+export interface SingleReadingCopy {
+  input: string;
+  output: string;
+  muxer: string;
+  /** Input -ss: lands on the keyframe (see planCopyTrim's exactSeek). */
+  seekTo: number;
+  /** Input -t from seekTo: past both streams' ends. */
+  readFor: number;
+  /** Video packets decoded from this dts on (ticks, the source's clock) are dropped. */
+  videoStopDts: number;
+  /** The audio packets kept: shown from `firstPts` up to (not including) `endPts`; the first placed `leadTicks` before the keyframe. */
+  audio: { firstPts: number; endPts: number; leadTicks: number };
+}
+
+/**
+ * The copy trim read once, for a source whose seek lands on the keyframe (mp4, mov): each stream
+ * ends by its own bound in a filter, both on one reading. (Input -t would end both at one decode
+ * time, and -frames:v ends every stream of the output with the video.) Half the reading of
+ * buildCleanCopyTrimArgs's two.
+ */
+export function buildSingleReadingCopyTrimArgs(p: SingleReadingCopy): string[] {
+  assertMuxer(p.muxer);
+  const { firstPts, endPts, leadTicks } = p.audio;
+  if (![p.videoStopDts, firstPts, endPts, leadTicks].every(Number.isSafeInteger) || endPts <= firstPts) throw new MediaInputError('bad stream bounds');
+  const shift = leadTicks >= 0 ? `-${leadTicks}` : `+${-leadTicks}`;
+  return [
+    ...COMMON_ARGS,
+    '-copyts',
+    ...readingArgs(p.input, { seekTo: p.seekTo, readFor: p.readFor, firstPts: 0 }),
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a:0',
+    '-c',
+    'copy',
+    '-bsf:v',
+    `noise=drop=gte(dts\\,${p.videoStopDts}),setts=pts=PTS-STARTPTS:dts=DTS-STARTPTS`,
+    '-bsf:a',
+    `noise=drop=lt(pts\\,${firstPts})+gte(pts\\,${endPts}),setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`,
+    '-f',
+    p.muxer,
+    pathArg(p.output),
+  ];
+}

@@ -1,5 +1,5 @@
 import { buildCopyTrimArgs, parseFraction, type Fraction } from './argv.js';
-import { buildCleanCopyTrimArgs } from './copy-trim-args.js';
+import { buildCleanCopyTrimArgs, buildSingleReadingCopyTrimArgs, type SingleReadingCopy } from './copy-trim-args.js';
 import { planCopyTrim, type CopyTrimPlan } from './copy-trim-plan.js';
 import { isMovFamilyMuxer, muxerForContainer } from './media-info.js';
 import { captureProcess, runFfmpeg } from './runner.js';
@@ -26,6 +26,8 @@ const LOOKBACK_SEC = 1;
 const OVERRUN_SEC = 1.5;
 /** How far before an open-GOP keyframe an IDR picture to start on is looked for. */
 const IDR_SEARCH_SEC = 30;
+/** A single reading runs this much past the later of its streams' ends, which their filters cut. */
+const SINGLE_READING_SLACK_SEC = 0.5;
 
 type Json = Record<string, unknown>;
 
@@ -103,7 +105,33 @@ async function list(p: CopyTrimParams, origin: number): Promise<{ json: unknown;
   );
 }
 
-type Planned = { plan: Extract<CopyTrimPlan, { ok: true }>; audio: ReturnType<typeof planAudioCopy> | null };
+type Planned = {
+  plan: Extract<CopyTrimPlan, { ok: true }>;
+  audio: ReturnType<typeof planAudioCopy> | null;
+  origin: number;
+  videoTicksPerSec: number;
+  audioTimeBase: Fraction | null;
+};
+
+/** One reading of the source serves both streams when the seek lands on the keyframe and nothing before it needs dropping. */
+function singleReading(p: CopyTrimParams, prepared: Planned): SingleReadingCopy | null {
+  const { plan, audio, origin } = prepared;
+  const copied = audio?.ok ? audio.audio : null;
+  const atb = prepared.audioTimeBase;
+  if (plan.dropBefore || plan.readFor === null || !copied || copied.firstPts === undefined || !atb) return null;
+  const videoEnd = origin + plan.seekTo + plan.readFor;
+  const audioEnd = origin + copied.seekTo + copied.readFor;
+  return {
+    input: p.input,
+    output: p.output,
+    muxer: muxerForContainer(p.info.container),
+    seekTo: plan.seekTo,
+    readFor: Math.max(videoEnd, audioEnd) - origin - plan.seekTo + SINGLE_READING_SLACK_SEC,
+    // Both ends lie halfway between two packets, so rounding cannot tip them.
+    videoStopDts: Math.ceil(videoEnd * prepared.videoTicksPerSec),
+    audio: { firstPts: copied.firstPts, endPts: Math.round((audioEnd * atb.den) / atb.num), leadTicks: copied.leadTicks },
+  };
+}
 
 type Listed = {
   layout: Layout;
@@ -176,7 +204,7 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
           start: isMovFamilyMuxer(muxer) ? 'lead' : 'nearest',
           anyCodec: true,
         });
-  return { plan, audio };
+  return { plan, audio, origin: layout.origin, videoTicksPerSec: ticksPerSec, audioTimeBase: track?.timeBase ?? null };
 }
 
 /** The last IDR picture at or before `keyframe` (absolute seconds) within IDR_SEARCH_SEC, or null. */
@@ -207,14 +235,17 @@ export async function runCopyTrim(p: CopyTrimParams): Promise<CopyTrimOutcome> {
   }
   const { plan, audio } = prepared;
   const copied = audio?.ok && audio.audio.firstPts !== undefined ? audio.audio : null;
-  const args = buildCleanCopyTrimArgs({
+  const single = singleReading(p, prepared);
+  const args = single
+    ? buildSingleReadingCopyTrimArgs(single)
+    : buildCleanCopyTrimArgs({
     input: p.input,
     output: p.output,
     muxer,
     video: { seekTo: plan.seekTo, readFor: plan.readFor, firstPts: plan.keyframePts, dropBefore: plan.dropBefore },
     hasAudio: p.info.audio !== null,
-    audio: copied && { seekTo: copied.seekTo, readFor: copied.readFor, firstPts: copied.firstPts!, leadTicks: copied.leadTicks },
-  });
+        audio: copied && { seekTo: copied.seekTo, readFor: copied.readFor, firstPts: copied.firstPts!, leadTicks: copied.leadTicks },
+      });
   await runFfmpeg({ ...common, expectedDurationSec: plan.endTime - plan.firstFrame, args });
   return { clean: true, keptFromSec: plan.keptFromSec, keptToSec: plan.keptToSec };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMON_ARGS } from '../../../src/media/argv.js';
-import { buildCleanCopyTrimArgs } from '../../../src/media/copy-trim-args.js';
+import { buildCleanCopyTrimArgs, buildSingleReadingCopyTrimArgs } from '../../../src/media/copy-trim-args.js';
 import { planCopyTrim, type CopyTrimPlanInput } from '../../../src/media/copy-trim-plan.js';
 import { MediaInputError } from '../../../src/media/errors.js';
 import type { PacketInfo } from '../../../src/media/smart-cut-plan.js';
@@ -175,5 +175,27 @@ describe('buildCleanCopyTrimArgs', () => {
     expect(() => buildCleanCopyTrimArgs({ ...base, muxer: 'mp4 -i x', video: { seekTo: 0, readFor: 1, firstPts: 0 } })).toThrow(MediaInputError);
     expect(() => buildCleanCopyTrimArgs({ ...base, video: { seekTo: 0, readFor: 0, firstPts: 0 } })).toThrow(MediaInputError);
     expect(() => buildCleanCopyTrimArgs({ ...base, video: { seekTo: 0, readFor: 1, firstPts: 0.5 } })).toThrow(MediaInputError);
+  });
+});
+
+describe('buildSingleReadingCopyTrimArgs', () => {
+  it('when the seek lands on the keyframe, then one reading serves both streams, each ended by its own bound', () => {
+    const args = buildSingleReadingCopyTrimArgs({
+      input: '/in.mp4', output: '/out.tmp', muxer: 'mp4', seekTo: 1.001, readFor: 2.7,
+      videoStopDts: 47360, audio: { firstPts: 47104, endPts: 148992, leadTicks: 896 },
+    });
+    expect(args).toEqual([
+      ...COMMON_ARGS, '-copyts', '-ss', '1.001000', '-t', '2.700000', '-i', '/in.mp4',
+      '-map', '0:v:0', '-map', '0:a:0', '-c', 'copy',
+      '-bsf:v', 'noise=drop=gte(dts\\,47360),setts=pts=PTS-STARTPTS:dts=DTS-STARTPTS',
+      '-bsf:a', 'noise=drop=lt(pts\\,47104)+gte(pts\\,148992),setts=pts=PTS-STARTPTS-896:dts=DTS-STARTPTS-896',
+      '-f', 'mp4', '/out.tmp',
+    ]);
+  });
+
+  it('when a bound is not a whole tick or the audio would be empty, then it throws a MediaInputError', () => {
+    const base = { input: '/in.mp4', output: '/out.tmp', muxer: 'mp4', seekTo: 1, readFor: 2, videoStopDts: 10, audio: { firstPts: 0, endPts: 100, leadTicks: 0 } };
+    expect(() => buildSingleReadingCopyTrimArgs({ ...base, videoStopDts: 10.5 })).toThrow(MediaInputError);
+    expect(() => buildSingleReadingCopyTrimArgs({ ...base, audio: { firstPts: 100, endPts: 100, leadTicks: 0 } })).toThrow(MediaInputError);
   });
 });

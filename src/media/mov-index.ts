@@ -64,6 +64,9 @@ export async function readMovIndex(file: string): Promise<MovIndex | null> {
   return moov && parseMoov(moov);
 }
 
+/** About 90 hours at 30 frames a second. */
+const MAX_SAMPLES = 10_000_000;
+
 type Reader = { u8(o: number): number; u16(o: number): number; u32(o: number): number; i32(o: number): number; u64(o: number): number };
 
 function reader(data: Buffer): Reader {
@@ -185,6 +188,8 @@ function sampleTimes(data: Buffer, r: Reader, stbl: Box[]): SampleTimes | null {
   const stsz = findBox(stbl, 'stsz');
   if (!stts || !stsz) return null;
   const count = r.u32(stsz.start + 8);
+  // Tables that claim more samples than they hold (or than hours of video have) are not allocated for.
+  if (count > MAX_SAMPLES || (r.u32(stsz.start + 4) === 0 && !entries(stsz, 12, count, 4))) return null;
   const dts = new Float64Array(count);
   const duration = new Float64Array(count);
   const sttsCount = r.u32(stts.start + 4);

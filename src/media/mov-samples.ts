@@ -1,5 +1,8 @@
 import { findBox, type Box } from './mov-boxes.js';
 
+/** As mov-index: about 90 hours at 30 frames a second. */
+const MAX_SAMPLES = 10_000_000;
+
 /** Where each sample lies in the file: byte offset and size, in decode order. */
 export interface SampleLayout {
   offset: Float64Array;
@@ -14,7 +17,7 @@ export function sampleLayout(data: Buffer, stbl: Box[]): SampleLayout | null {
   if (!stsz || !stsc || !stco) return null;
   const count = data.readUInt32BE(stsz.start + 8);
   const fixed = data.readUInt32BE(stsz.start + 4);
-  if (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end) return null;
+  if (count > MAX_SAMPLES || (fixed === 0 && stsz.start + 12 + count * 4 > stsz.end)) return null;
   const size = new Float64Array(count);
   for (let i = 0; i < count; i++) size[i] = fixed !== 0 ? fixed : data.readUInt32BE(stsz.start + 12 + i * 4);
 

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { childBoxes, descend, findBox, readMoov, type Box } from './mov-boxes.js';
-import { nalLengthSize, sampleLayout, type SampleLayout } from './mov-samples.js';
+import { MAX_SAMPLES, nalLengthSize, sampleLayout, type SampleLayout } from './mov-samples.js';
 import type { StreamPacket } from './smart-cut-streams.js';
 
 /** One track of an mp4/mov as ffmpeg's demuxer presents it: stream index, time base, packets in decode order. */
@@ -63,9 +63,6 @@ export async function readMovIndex(file: string): Promise<MovIndex | null> {
   }
   return moov && parseMoov(moov);
 }
-
-/** About 90 hours at 30 frames a second. */
-const MAX_SAMPLES = 10_000_000;
 
 type Reader = { u8(o: number): number; u16(o: number): number; u32(o: number): number; i32(o: number): number; u64(o: number): number };
 

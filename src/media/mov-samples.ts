@@ -1,7 +1,7 @@
 import { findBox, type Box } from './mov-boxes.js';
 
-/** As mov-index: about 90 hours at 30 frames a second. */
-const MAX_SAMPLES = 10_000_000;
+/** The most samples a track's tables are read for: about 90 hours at 30 frames a second. */
+export const MAX_SAMPLES = 10_000_000;
 
 /** Where each sample lies in the file: byte offset and size, in decode order. */
 export interface SampleLayout {

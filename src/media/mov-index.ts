@@ -273,13 +273,15 @@ function editShift(
 }
 
 /**
- * Where ffmpeg's -ss counts from (ffprobe's format start_time), seconds: the earliest first shown
- * packet of the video and audio tracks.
+ * Where ffmpeg's -ss counts from (ffprobe's format start_time), seconds: the earliest start of the
+ * video and audio tracks. Null when the file holds other tracks too (timecode, metadata, subtitles),
+ * whose start ffmpeg may count as well: the caller then asks ffprobe.
  */
 export function movStartTime(index: MovIndex): number | null {
   let start: number | null = null;
   for (const t of index.tracks) {
-    if ((t.handler !== 'vide' && t.handler !== 'soun') || t.startPts === null) continue;
+    if (t.handler !== 'vide' && t.handler !== 'soun') return null;
+    if (t.startPts === null) continue;
     const sec = t.startPts / t.timescale;
     start = start === null ? sec : Math.min(start, sec);
   }

@@ -80,6 +80,15 @@ describe('readMovIndex', { timeout: 30_000 }, () => {
     }
   });
 
+  it('when the file holds a track that is neither video nor audio (a timecode), then it gives no start time', async () => {
+    const timecoded = join(dir, 'timecode.mov');
+    await ffmpeg(['-i', sources['mov']!, '-c', 'copy', '-timecode', '01:00:00:00', timecoded]);
+    const index = await readMovIndex(timecoded);
+    expect(index?.tracks.map((t) => t.handler)).toContain('tmcd');
+    expect(movStartTime(index!)).toBeNull();
+    expect(await movListing(timecoded, [{ from: 1, to: 2 }])).toBeNull();
+  });
+
   it('when the file is fragmented, then it refuses (its samples are not all in moov)', async () => {
     const fragmented = join(dir, 'fragmented.mp4');
     await ffmpeg(['-i', sources['B-frames']!, '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov', fragmented]);

@@ -34,11 +34,16 @@ function readingArgs(input: string, r: CopyReading): string[] {
   ];
 }
 
-/** Drops what is shown before `firstPts` (inside a -bsf list a comma separates filters, hence the escaped one), then moves it to `at` ticks. */
-function placeFilters(r: CopyReading, at: number): string {
+/** Moves a stream's first packet to `at` ticks. */
+function placeAt(at: number): string {
   if (!Number.isSafeInteger(at)) throw new MediaInputError(`bad start ${at}`);
   const shift = at >= 0 ? `+${at}` : `-${-at}`;
-  const place = `setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`;
+  return `setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`;
+}
+
+/** Drops what is shown before `firstPts` (inside a -bsf list a comma separates filters, hence the escaped one), then moves it to `at` ticks. */
+function placeFilters(r: CopyReading, at: number): string {
+  const place = placeAt(at);
   return r.dropBefore === false ? place : `noise=drop=lt(pts\\,${r.firstPts}),${place}`;
 }
 
@@ -108,7 +113,6 @@ export function buildSingleReadingCopyTrimArgs(p: SingleReadingCopy): string[] {
   assertMuxer(p.muxer);
   const { firstPts, endPts, leadTicks } = p.audio;
   if (![p.videoStopDts, firstPts, endPts, leadTicks].every(Number.isSafeInteger) || endPts <= firstPts) throw new MediaInputError('bad stream bounds');
-  const shift = leadTicks >= 0 ? `-${leadTicks}` : `+${-leadTicks}`;
   return [
     ...COMMON_ARGS,
     '-copyts',
@@ -122,7 +126,7 @@ export function buildSingleReadingCopyTrimArgs(p: SingleReadingCopy): string[] {
     '-bsf:v',
     `noise=drop=gte(dts\\,${p.videoStopDts}),setts=pts=PTS-STARTPTS:dts=DTS-STARTPTS`,
     '-bsf:a',
-    `noise=drop=lt(pts\\,${firstPts})+gte(pts\\,${endPts}),setts=pts=PTS-STARTPTS${shift}:dts=DTS-STARTPTS${shift}`,
+    `noise=drop=lt(pts\\,${firstPts})+gte(pts\\,${endPts}),${placeAt(-leadTicks)}`,
     '-f',
     p.muxer,
     pathArg(p.output),

@@ -9,6 +9,7 @@ import type { SmartCutParams } from './smart-cut.js';
 import { copiedListing, listingStart } from './smart-cut-listing.js';
 import { planAudioCopy, type StreamPacket } from './smart-cut-streams.js';
 import { movCleanStartTimes } from './mov-idr.js';
+import { readMovIndex } from './mov-index.js';
 import { movListing } from './mov-listing.js';
 
 /** Like a smart cut's: `start` and `end` count from the first video frame. */
@@ -210,7 +211,7 @@ async function prepare(p: CopyTrimParams): Promise<Planned | string> {
 /** The last IDR picture at or before `keyframe` (absolute seconds) within IDR_SEARCH_SEC, or null. */
 async function lastIdrBefore(p: CopyTrimParams, origin: number, keyframe: number): Promise<number | null> {
   const from = Math.max(0, keyframe - origin - IDR_SEARCH_SEC);
-  const fromTables = await movCleanStartTimes(p.input, origin + from, keyframe);
+  const fromTables = await movCleanStartTimes(p.input, await readMovIndex(p.input).catch(() => null), origin + from, keyframe);
   if (fromTables) return fromTables.length > 0 ? Math.max(...fromTables) : null;
   const halfFrame = 0.5 / (p.info.video.fps > 0 ? p.info.video.fps : 25);
   const args = buildIdrListArgs(p.input, from, keyframe - origin - from + halfFrame);

@@ -3,7 +3,9 @@ import type { FileHandle } from 'node:fs/promises';
 /** One ISO-BMFF box: its four-character type and where its payload lies in `data`. */
 export interface Box {
   type: string;
-  /** Offset of the payload (after the header) in the buffer it was read from. */
+  /** Offset of the box (its header) in the buffer or file it was read from. */
+  at: number;
+  /** Offset of the payload (after the header). */
   start: number;
   end: number;
 }
@@ -33,7 +35,7 @@ export function childBoxes(data: Buffer, start: number, end: number): Box[] | nu
       size = end - at;
     }
     if (size < header || at + size > end) return null;
-    boxes.push({ type: typeAt(data, at + 4), start: at + header, end: at + size });
+    boxes.push({ type: typeAt(data, at + 4), at, start: at + header, end: at + size });
     at += size;
   }
   return at === end ? boxes : null;
@@ -58,14 +60,14 @@ export function descend(data: Buffer, boxes: readonly Box[], path: readonly stri
 }
 
 /**
- * The payload of the file's top-level moov box, or null when the file has none, keeps fragments
- * (moof: its samples are not all in moov) or its boxes do not add up.
+ * The file's top-level boxes (offsets in the file), read header by header; null when they do not
+ * add up, or as soon as a box of type `refused` turns up.
  */
-export async function readMoov(file: FileHandle): Promise<Buffer | null> {
+export async function topLevelBoxes(file: FileHandle, refused?: string): Promise<Box[] | null> {
   const { size: fileSize } = await file.stat();
   const header = Buffer.alloc(HEADER_BYTES);
+  const boxes: Box[] = [];
   let at = 0;
-  let moov: Buffer | null = null;
   while (at + 8 <= fileSize) {
     const { bytesRead } = await file.read(header, 0, HEADER_BYTES, at);
     if (bytesRead < 8) return null;
@@ -80,14 +82,23 @@ export async function readMoov(file: FileHandle): Promise<Buffer | null> {
     }
     if (size < headerBytes || at + size > fileSize) return null;
     const type = typeAt(header, 4);
-    if (type === 'moof') return null;
-    if (type === 'moov') {
-      if (moov || size - headerBytes > MAX_MOOV_BYTES) return null;
-      moov = Buffer.alloc(size - headerBytes);
-      const read = await file.read(moov, 0, moov.length, at + headerBytes);
-      if (read.bytesRead !== moov.length) return null;
-    }
+    if (type === refused) return null;
+    boxes.push({ type, at, start: at + headerBytes, end: at + size });
     at += size;
   }
-  return moov;
+  return boxes;
+}
+
+/**
+ * The payload of the file's top-level moov box, or null when the file has none, keeps fragments
+ * (moof: its samples are not all in moov) or its boxes do not add up.
+ */
+export async function readMoov(file: FileHandle): Promise<Buffer | null> {
+  const top = await topLevelBoxes(file, 'moof');
+  if (!top) return null;
+  const moovs = top.filter((b) => b.type === 'moov');
+  if (moovs.length !== 1 || moovs[0]!.end - moovs[0]!.start > MAX_MOOV_BYTES) return null;
+  const moov = Buffer.alloc(moovs[0]!.end - moovs[0]!.start);
+  const read = await file.read(moov, 0, moov.length, moovs[0]!.start);
+  return read.bytesRead === moov.length ? moov : null;
 }

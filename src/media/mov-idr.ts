@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { readMovIndex } from './mov-index.js';
+import type { MovIndex } from './mov-index.js';
 
 /** A keyframe this large is not read to tell its NAL types (a listing by ffmpeg does instead). */
 const MAX_SAMPLE_BYTES = 32 * 1024 * 1024;
@@ -25,15 +25,15 @@ function holdsCleanStart(sample: Buffer, codec: 'h264' | 'hevc', lengthSize: num
 /**
  * The presentation times (absolute seconds, the source's clock) of the keyframes in [fromSec, untilSec]
  * that start a clean decode (H.264: hold an IDR slice; HEVC: an IRAP picture), read from the mp4/mov's
- * sample tables and the keyframes' own NAL headers: no process to start. Null when the file is no
- * mp4/mov whose tables and samples can be read so.
+ * sample tables (`index`, as readMovIndex read them from `file`) and the keyframes' own NAL headers:
+ * no process to start. Null when the file is no mp4/mov whose tables and samples can be read so.
  */
-export async function movCleanStartTimes(file: string, fromSec: number, untilSec: number): Promise<number[] | null> {
-  const index = await readMovIndex(file).catch(() => null);
+export async function movCleanStartTimes(file: string, index: MovIndex | null, fromSec: number, untilSec: number): Promise<number[] | null> {
   const video = index?.tracks.find((t) => t.handler === 'vide');
   if (!video || !video.layout || !video.nal) return null;
   const { layout, nal } = video;
-  const handle = await open(file, 'r');
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return null;
   try {
     const times: number[] = [];
     for (let i = 0; i < video.dts.length; i++) {
@@ -49,6 +49,9 @@ export async function movCleanStartTimes(file: string, fromSec: number, untilSec
       if (clean) times.push(sec);
     }
     return times;
+  } catch {
+    // A file that changed under the reading: the caller lists with ffmpeg instead.
+    return null;
   } finally {
     await handle.close();
   }

@@ -81,7 +81,7 @@ function entries(box: Box, headerBytes: number, count: number, entryBytes: numbe
   return count >= 0 && box.start + headerBytes + count * entryBytes <= box.end;
 }
 
-export function parseMoov(moov: Buffer): MovIndex | null {
+function parseMoov(moov: Buffer): MovIndex | null {
   const r = reader(moov);
   const top = childBoxes(moov, 0, moov.length);
   if (!top || findBox(top, 'mvex')) return null;

@@ -1,5 +1,6 @@
 import type { MediaLogger } from './logger.js';
 import { movCleanStartTimes } from './mov-idr.js';
+import { readMovIndex, type MovIndex } from './mov-index.js';
 import { captureProcess } from './runner.js';
 import { buildIdrListArgs, parseIdrTimes } from './smart-cut-args.js';
 import { KEYFRAME_SEARCH_SEC, OPEN_GOP_REASON, type SmartCutPlan } from './smart-cut-plan.js';
@@ -24,10 +25,10 @@ export interface IdrSearch {
  * given) and `end`, as absolute seconds: null when there is none, 'failed' when the packets could
  * not be read.
  */
-async function firstIdrFrom(s: IdrSearch, until = s.from + KEYFRAME_SEARCH_SEC): Promise<number | null | 'failed'> {
+async function firstIdrFrom(s: IdrSearch, tables: Promise<MovIndex | null>, until = s.from + KEYFRAME_SEARCH_SEC): Promise<number | null | 'failed'> {
   const readFor = Math.min(until, s.end) - s.from;
   if (!(readFor > 0)) return null;
-  const fromTables = await movCleanStartTimes(s.input, s.from, s.from + readFor);
+  const fromTables = await movCleanStartTimes(s.input, await tables, s.from, s.from + readFor);
   if (fromTables) {
     const found = fromTables.filter((t) => t < s.end);
     return found.length > 0 ? Math.min(...found) : null;
@@ -57,9 +58,11 @@ export async function planFromIdr(
   if (!plan.ok && plan.reason !== OPEN_GOP_REASON) return plan;
   const isPlannedKeyframe = (t: number | null | 'failed'): boolean =>
     plan.ok && typeof t === 'number' && Math.abs(search.origin + plan.copy.keyframe - t) < plan.frameDuration / 2;
+  // The sample tables (of an mp4/mov) are read once for both look-ups.
+  const tables = readMovIndex(search.input).catch(() => null);
   // Most often the planned keyframe is an IDR picture, which a listing up to it tells.
-  if (plan.ok && isPlannedKeyframe(await firstIdrFrom(search, search.origin + plan.copy.keyframe + plan.frameDuration / 2))) return plan;
-  const idr = await firstIdrFrom(search);
+  if (plan.ok && isPlannedKeyframe(await firstIdrFrom(search, tables, search.origin + plan.copy.keyframe + plan.frameDuration / 2))) return plan;
+  const idr = await firstIdrFrom(search, tables);
   // The run checks the keyframe once more before it copies from it.
   if (idr === 'failed') return plan.ok ? plan : { ok: false, reason: `${OPEN_GOP_REASON}; its IDR pictures cannot be listed` };
   if (idr === null) {

@@ -116,7 +116,7 @@ describe('movCleanStartTimes', { timeout: 60_000 }, () => {
       : sources[name]!;
     const listed = await runTool('ffmpeg', buildIdrListArgs(file, 0, 100));
     const fromFfmpeg = parseIdrTimes(listed.stdout.toString());
-    const fromTables = await movCleanStartTimes(file, 0, 100);
+    const fromTables = await movCleanStartTimes(file, await readMovIndex(file), 0, 100);
     expect(fromTables).toEqual(fromFfmpeg);
     if (name.startsWith('open GOP')) expect(fromTables!.length).toBeLessThan(6);
   });
@@ -124,7 +124,7 @@ describe('movCleanStartTimes', { timeout: 60_000 }, () => {
   it('when the file is not an mp4 or mov, then it answers null', async () => {
     const mkv = join(dir, 'b.mkv');
     await ffmpeg(['-i', sources['B-frames']!, '-c', 'copy', mkv]);
-    expect(await movCleanStartTimes(mkv, 0, 100)).toBeNull();
+    expect(await movCleanStartTimes(mkv, await readMovIndex(mkv), 0, 100)).toBeNull();
   });
 });
 
